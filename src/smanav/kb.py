@@ -7,8 +7,12 @@ directory given by path, for tests and editors). Every problem is reported as a
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import hashlib
 import json
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -19,10 +23,18 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import DataError
-from .models import Assertion, Concept, Source
+from .errors import DataError, NotFound
+from .models import Assertion, CareDomain, Certainty, Concept, Evidence, Predicate, Source
 
-__all__ = ["CuratedData", "data_root", "load_curated", "span_sha256"]
+__all__ = [
+    "CuratedData",
+    "KnowledgeBase",
+    "data_digest",
+    "data_root",
+    "load_curated",
+    "norm_name",
+    "span_sha256",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -33,6 +45,36 @@ def data_root() -> Traversable:
 
 def span_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def norm_name(name: str) -> str:
+    """Key for name lookups: case, accents, punctuation and spacing do not matter."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", folded).strip()
+
+
+def _data_files(root: Traversable) -> list[Traversable]:
+    files = [
+        root / "sources.yaml",
+        *_yaml_files(root, "concepts"),
+        *_yaml_files(root, "assertions"),
+        root / "hpo.json",
+    ]
+    return [f for f in files if f.is_file()]
+
+
+def data_digest(root: Traversable | Path | None = None) -> str:
+    """sha256 over the data files: the knowledge base's version, cheap to recompute."""
+    root = data_root() if root is None else root
+    digest = hashlib.sha256()
+    for f in _data_files(root):
+        rel = f.name if f.name in ("sources.yaml", "hpo.json") else f"{f.name}"
+        digest.update(rel.encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -91,8 +133,7 @@ def _load_kind(
 def load_curated(root: Traversable | Path | None = None) -> CuratedData:
     """Load and cross-check every data file; raise DataError on the first problem."""
     root = data_root() if root is None else root
-    data = CuratedData()
-    digest = hashlib.sha256()
+    data = CuratedData(digest=data_digest(root))
 
     source_file = root / "sources.yaml"
     groups: list[tuple[list[Traversable], type[BaseModel], str, dict[str, Any]]] = [
@@ -101,8 +142,6 @@ def load_curated(root: Traversable | Path | None = None) -> CuratedData:
         (_yaml_files(root, "assertions"), Assertion, "assertions/", data.assertions),
     ]
     for files, model, prefix, target in groups:
-        for f in files:
-            digest.update(f.name.encode() + b"\0" + f.read_bytes())
         for label, rec in _load_kind(root, files, model, prefix):
             rid = rec.id  # type: ignore[attr-defined]
             if rid in target:
@@ -116,9 +155,7 @@ def load_curated(root: Traversable | Path | None = None) -> CuratedData:
 
     hpo_file = root / "hpo.json"
     if hpo_file.is_file():
-        digest.update(hpo_file.read_bytes())
         data.hpo = json.loads(hpo_file.read_text(encoding="utf-8"))["terms"]
-    data.digest = digest.hexdigest()
     _cross_check(data)
     return data
 
@@ -130,7 +167,9 @@ def _cross_check(data: CuratedData) -> None:
         for i, code in enumerate(c.codes):
             if code.system == "HPO" and data.hpo and code.code not in data.hpo:
                 raise DataError(
-                    label, cid, f"codes.{i}.code",
+                    label,
+                    cid,
+                    f"codes.{i}.code",
                     f"{code.code} is not a term of the bundled HPO ontology",
                 )
         seen = names.get(c.name.casefold())
@@ -151,12 +190,253 @@ def _cross_check(data: CuratedData) -> None:
             if ev.start is not None:
                 if not src.has_text:
                     raise DataError(
-                        label, aid, f"{where}.start",
+                        label,
+                        aid,
+                        f"{where}.start",
                         f"source {src.id!r} has no text to point into; use a section",
                     )
                 assert ev.end is not None and src.length is not None
                 if ev.end > src.length:
                     raise DataError(
-                        label, aid, f"{where}.end",
+                        label,
+                        aid,
+                        f"{where}.end",
                         f"offset {ev.end} is past the end of {src.id!r} ({src.length} characters)",
                     )
+
+
+# --- The knowledge base at run time -------------------------------------------------
+
+_PHRASES: dict[Predicate, str] = {
+    Predicate.definition: "is",
+    Predicate.causes: "causes",
+    Predicate.has_symptom: "has the symptom",
+    Predicate.addresses_symptom: "may help with",
+    Predicate.member_of_class: "belongs to",
+    Predicate.mechanism: "works by",
+    Predicate.indicated_for: "is used for",
+    Predicate.eligibility: "is for",
+    Predicate.approved_by: "was approved by",
+    Predicate.developed_by: "is made by",
+    Predicate.route: "is given",
+    Predicate.dosing: "dose:",
+    Predicate.side_effect: "can cause",
+    Predicate.warning: "warning:",
+    Predicate.do_not_combine_with: "should not be combined with",
+    Predicate.monitoring: "monitoring:",
+    Predicate.evidence_in_sma: "evidence in SMA:",
+    Predicate.recommended_by: "is guided by",
+    Predicate.treatment_note: "note:",
+}
+
+#: Which statements answer which question on a treatment page.
+SECTIONS: dict[str, tuple[Predicate, ...]] = {
+    "what_it_is": (Predicate.definition, Predicate.member_of_class, Predicate.developed_by),
+    "for_whom": (
+        Predicate.indicated_for,
+        Predicate.eligibility,
+        Predicate.addresses_symptom,
+        Predicate.evidence_in_sma,
+    ),
+    "how_it_works": (Predicate.mechanism, Predicate.route, Predicate.dosing),
+    "side_effects": (Predicate.side_effect,),
+    "cautions": (Predicate.warning, Predicate.do_not_combine_with, Predicate.monitoring),
+    "dates": (Predicate.approved_by,),
+    "more": (
+        Predicate.causes,
+        Predicate.has_symptom,
+        Predicate.recommended_by,
+        Predicate.treatment_note,
+    ),
+}
+
+
+def format_date(d: dt.date | None, precision: str = "day") -> str | None:
+    if d is None:
+        return None
+    if precision == "year":
+        return f"{d.year}"
+    if precision == "month":
+        return d.strftime("%B %Y")
+    return d.isoformat()
+
+
+class KnowledgeBase:
+    """The published knowledge base, held in memory: planning and lookups do no SQL."""
+
+    def __init__(
+        self,
+        sources: dict[str, Source],
+        concepts: dict[str, Concept],
+        assertions: dict[str, Assertion],
+        names: list[tuple[str, str, str, str]],
+        texts: dict[str, str],
+    ) -> None:
+        self.sources = sources
+        self.concepts = concepts
+        self.assertions = assertions
+        self.texts = texts
+        self._by_norm: dict[str, list[tuple[str, str]]] = {}
+        for cid, _name, key, kind in names:
+            self._by_norm.setdefault(key, []).append((cid, kind))
+        self._about: dict[str, list[Assertion]] = {}
+        for a in sorted(assertions.values(), key=lambda a: a.id):
+            self._about.setdefault(a.subject, []).append(a)
+            if a.object and a.object != a.subject:
+                self._about.setdefault(a.object, []).append(a)
+
+    @classmethod
+    def from_store(cls, store: Any) -> KnowledgeBase:
+        conn = store.conn
+        sources = {
+            r[0]: Source.model_validate_json(r[1])
+            for r in conn.execute("SELECT id, json FROM sources ORDER BY id")
+        }
+        concepts = {
+            r[0]: Concept.model_validate_json(r[1])
+            for r in conn.execute("SELECT id, json FROM concepts ORDER BY id")
+        }
+        assertions = {
+            r[0]: Assertion.model_validate_json(r[1])
+            for r in conn.execute(
+                "SELECT id, json FROM assertions WHERE status IN ('curated', 'accepted') "
+                "ORDER BY id"
+            )
+        }
+        names = [
+            (r[0], r[1], r[2], r[3])
+            for r in conn.execute("SELECT concept_id, name, norm, type FROM names")
+        ]
+        texts = {r[0]: r[1] for r in conn.execute("SELECT source_id, text FROM documents")}
+        return cls(sources, concepts, assertions, names, texts)
+
+    # -- names -------------------------------------------------------------------------
+    _RANK = {"name": 0, "brand": 1, "synonym": 2, "code": 2, "lay": 3, "hpo": 4}
+
+    def lookup(self, name: str) -> Concept | None:
+        """Exact lookup (any case, spacing or punctuation); None when nothing matches."""
+        hits = self._by_norm.get(norm_name(name))
+        if not hits:
+            return None
+        cid = min(hits, key=lambda h: (self._RANK.get(h[1], 9), h[0]))[0]
+        return self.concepts[cid]
+
+    def suggestions(self, name: str, limit: int = 5) -> list[str]:
+        key = norm_name(name)
+        close = difflib.get_close_matches(key, list(self._by_norm), n=limit * 3, cutoff=0.6)
+        out: list[str] = []
+        for k in close:
+            label = self.concepts[self._by_norm[k][0][0]].name
+            if label not in out:
+                out.append(label)
+        return out[:limit]
+
+    def resolve(self, name: str, field: str = "name") -> Concept:
+        """Generic, brand, synonym, lay term or HPO id, with small typos forgiven."""
+        if not name or not name.strip():
+            raise NotFound(field, "is empty: give a treatment, symptom or other name")
+        found = self.lookup(name)
+        if found is not None:
+            return found
+        key = norm_name(name)
+        close = difflib.get_close_matches(key, list(self._by_norm), n=2, cutoff=0.82)
+        if close and len(key) >= 4:
+            best = {self._by_norm[k][0][0] for k in close[:1]}
+            return self.concepts[best.pop()]
+        raise NotFound(field, f"{name!r} is not in the knowledge base", self.suggestions(name))
+
+    # -- statements --------------------------------------------------------------------
+    def about(self, cid: str) -> list[Assertion]:
+        return list(self._about.get(cid, []))
+
+    def name_of(self, cid: str | None) -> str:
+        if cid is None:
+            return ""
+        c = self.concepts.get(cid)
+        return c.name if c else cid
+
+    def statement(self, a: Assertion) -> str:
+        """One line in our own words; the quote is separate and comes from the source."""
+        subject = self.name_of(a.subject)
+        text = a.value or f"{subject} {_PHRASES[a.predicate]} {self.name_of(a.object)}"
+        if a.certainty == Certainty.hedged and "may" not in text.split():
+            text = f"{text} (the source says it may)"
+        return text
+
+    def quote(self, ev: Evidence) -> str | None:
+        """The passage, read through the locator and checked against its hash."""
+        text = self.texts.get(ev.source)
+        if text is None or ev.start is None or ev.end is None:
+            return None
+        span = text[ev.start : ev.end]
+        return span if span_sha256(span) == ev.sha256 else None
+
+    def cite(self, ev: Evidence) -> dict[str, Any]:
+        src = self.sources[ev.source]
+        return {
+            "source": src.id,
+            "title": src.title,
+            "publisher": src.publisher,
+            "url": src.url,
+            "date": src.last_updated.isoformat() if src.last_updated else None,
+            "grade": src.grade,
+            "start": ev.start,
+            "end": ev.end,
+            "section": ev.section,
+            "quote": self.quote(ev),
+        }
+
+    def statement_dict(self, a: Assertion) -> dict[str, Any]:
+        q = a.qualifiers
+        return {
+            "id": a.id,
+            "subject": a.subject,
+            "predicate": a.predicate.value,
+            "object": a.object,
+            "object_name": self.name_of(a.object) if a.object else None,
+            "text": self.statement(a),
+            "certainty": a.certainty.value,
+            "status": a.status,
+            "as_of": a.as_of.isoformat() if a.as_of else None,
+            "date": format_date(q.date, q.date_precision),
+            "qualifiers": q.model_dump(mode="json", exclude_defaults=True),
+            "evidence": [self.cite(ev) for ev in a.evidence],
+        }
+
+    def describe(self, cid: str) -> dict[str, Any]:
+        """Everything known about one concept, grouped as a treatment page shows it."""
+        c = self.concepts[cid]
+        out: dict[str, Any] = {
+            "concept": c.id,
+            "name": c.name,
+            "kind": c.kind.value,
+            "domain": c.domain.value if c.domain else None,
+            "brands": list(c.brands),
+            "synonyms": list(c.synonyms),
+            "lay_terms": list(c.lay_terms),
+            "codes": [code.model_dump() for code in c.codes],
+        }
+        own = [a for a in self.about(cid) if a.subject == cid]
+        used: set[str] = set()
+        for section, predicates in SECTIONS.items():
+            rows = [a for a in own if a.predicate in predicates]
+            used.update(a.id for a in rows)
+            out[section] = [self.statement_dict(a) for a in rows]
+        out["related"] = [self.statement_dict(a) for a in self.about(cid) if a.subject != cid]
+        return out
+
+    def treatments(self, domain: str | None = None) -> list[Concept]:
+        from .models import INTERVENTION_KINDS
+
+        out = [
+            c
+            for c in self.concepts.values()
+            if c.kind in INTERVENTION_KINDS and (domain is None or c.domain == domain)
+        ]
+        order = list(CareDomain)
+        return sorted(out, key=lambda c: (order.index(c.domain) if c.domain else 99, c.name))
+
+    def symptoms(self) -> list[Concept]:
+        return sorted(
+            (c for c in self.concepts.values() if c.kind == "symptom"), key=lambda c: c.name
+        )

@@ -104,8 +104,18 @@ class Certainty(StrEnum):
 
 class Code(_Record):
     system: Literal[
-        "HPO", "RxNorm", "ATC", "SNOMED CT", "MONDO", "Orphanet", "ICD-10", "ICD-10-CM",
-        "ICD-11", "OMIM", "MeSH", "UMLS",
+        "HPO",
+        "RxNorm",
+        "ATC",
+        "SNOMED CT",
+        "MONDO",
+        "Orphanet",
+        "ICD-10",
+        "ICD-10-CM",
+        "ICD-11",
+        "OMIM",
+        "MeSH",
+        "UMLS",
     ]
     code: str = Field(min_length=1)
     status: Literal["verified", "unverified"]

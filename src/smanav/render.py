@@ -1,0 +1,79 @@
+"""Terminal rendering with rich: statements, then where each comes from and its quote."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+__all__ = ["print_concept", "print_statement"]
+
+SECTION_TITLES = {
+    "what_it_is": "What it is",
+    "for_whom": "Who it is for",
+    "how_it_works": "How it works and how it is given",
+    "side_effects": "Side effects",
+    "cautions": "Cautions and monitoring",
+    "dates": "Approvals and dates",
+    "more": "More",
+    "related": "Mentioned with",
+}
+
+
+def citation_line(ev: dict[str, Any]) -> str:
+    parts = [ev["title"], ev["publisher"]]
+    parts.append(ev["date"] or "date not stated")
+    if ev.get("grade") == "secondary":
+        parts.append("secondary source")
+    if ev.get("url"):
+        parts.append(ev["url"])
+    if ev.get("start") is not None:
+        parts.append(f"characters {ev['start']}-{ev['end']}")
+    if ev.get("section"):
+        parts.append(f"section “{ev['section']}”")
+    return " · ".join(str(p) for p in parts)
+
+
+def print_statement(con: Console, st: dict[str, Any]) -> None:
+    dates = [d for d in (st.get("date"),) if d]
+    badge = ""
+    if st["certainty"] == "hedged":
+        badge = " [yellow](may)[/]"
+    elif st["certainty"] == "negated":
+        badge = " [magenta](not so / not studied)[/]"
+    when = f" [dim](event: {escape(dates[0])})[/]" if dates else ""
+    asof = f" [dim](as of {st['as_of']})[/]" if st.get("as_of") else ""
+    con.print(f"  • {escape(st['text'])}{badge}{when}{asof}")
+    for ev in st["evidence"]:
+        con.print(f"    [dim]source:[/] {escape(citation_line(ev))}")
+        if ev.get("quote"):
+            quote = " ".join(ev["quote"].split())
+            con.print(f"    [green]“{escape(quote)}”[/]")
+
+
+def print_concept(con: Console, c: dict[str, Any]) -> None:
+    head = f"[bold]{escape(c['name'])}[/] — {escape(c['kind'].replace('_', ' '))}"
+    if c.get("domain_name"):
+        head += f", care domain: {escape(c['domain_name'])}"
+    con.print(head)
+    if c["brands"]:
+        con.print(f"Brand names: {escape(', '.join(c['brands']))}")
+    if c["synonyms"]:
+        con.print(f"Also called: {escape(', '.join(c['synonyms']))}")
+    if c.get("lay_terms"):
+        con.print(f"Everyday words: {escape(', '.join(c['lay_terms']))}")
+    for code in c["codes"]:
+        mark = "" if code["status"] == "verified" else " (unverified)"
+        con.print(f"[dim]{escape(code['system'])} {escape(code['code'])}{mark}[/]")
+    for key, title in SECTION_TITLES.items():
+        rows = c.get(key) or []
+        if not rows:
+            continue
+        con.print(f"\n[bold underline]{title}[/]")
+        for st in rows:
+            print_statement(con, st)
+    if c.get("helped_by"):
+        con.print("\n[bold underline]What the sources say may help[/]")
+        for t in c["helped_by"]:
+            con.print(f"  • {escape(t['name'])} ({escape(t['domain_name'] or '')})")

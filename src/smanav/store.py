@@ -1,0 +1,341 @@
+"""The SQLite knowledge base: one file, WAL, FTS5; built from the curated data.
+
+Curated rows are replaced as a whole on every build (inside one transaction);
+rows that users created (ingested documents, reviews) are kept, so a rebuild or
+an upgrade never loses someone's work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from .errors import DataError, InvalidInput
+from .kb import CuratedData, KnowledgeBase, data_digest, load_curated, norm_name, span_sha256
+from .settings import default_db_path
+
+__all__ = [
+    "BuildReport",
+    "Store",
+    "bump_generation",
+    "build",
+    "open_kb",
+    "open_store",
+    "split_passages",
+]
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    id TEXT PRIMARY KEY, origin TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    source_id TEXT PRIMARY KEY, origin TEXT NOT NULL, sha256 TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS concepts (
+    id TEXT PRIMARY KEY, origin TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+    domain TEXT, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS names (
+    concept_id TEXT NOT NULL, name TEXT NOT NULL, norm TEXT NOT NULL, type TEXT NOT NULL,
+    origin TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS names_norm ON names(norm);
+CREATE TABLE IF NOT EXISTS assertions (
+    id TEXT PRIMARY KEY, origin TEXT NOT NULL, subject TEXT NOT NULL, predicate TEXT NOT NULL,
+    object TEXT, status TEXT NOT NULL, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS assertions_subject ON assertions(subject);
+CREATE INDEX IF NOT EXISTS assertions_object ON assertions(object);
+CREATE TABLE IF NOT EXISTS hpo_terms (id TEXT PRIMARY KEY, name TEXT NOT NULL, synonyms TEXT);
+CREATE VIRTUAL TABLE IF NOT EXISTS concept_fts USING fts5(
+    concept_id UNINDEXED, origin UNINDEXED, text, tokenize='porter unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS passage_fts USING fts5(
+    source_id UNINDEXED, origin UNINDEXED, start UNINDEXED, end UNINDEXED, text,
+    tokenize='porter unicode61 remove_diacritics 2');
+"""
+
+CURATED_TABLES = (
+    "sources",
+    "documents",
+    "concepts",
+    "names",
+    "assertions",
+    "concept_fts",
+    "passage_fts",
+)
+
+
+class Store:
+    """An open knowledge-base file. Use as a context manager; it closes what it opens."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[sqlite3.Connection]:
+        """One transaction: all of it lands or none of it does (Ctrl-C included)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def meta(self, key: str) -> str | None:
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return None if row is None else str(row[0])
+
+    def text_of(self, source_id: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT text FROM documents WHERE source_id = ?", (source_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+
+@dataclass
+class BuildReport:
+    path: Path
+    sources: int = 0
+    concepts: int = 0
+    assertions: int = 0
+    texts: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    digest: str = ""
+
+
+_PARA = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]*)*")
+
+
+def split_passages(text: str) -> Iterator[tuple[int, int, str]]:
+    """Paragraph spans (start, end, text) in original code-point offsets."""
+    for m in _PARA.finditer(text):
+        chunk = m.group(0)
+        if chunk.strip():
+            yield m.start(), m.end(), chunk
+
+
+def _read_texts(data: CuratedData, sources_dir: Path | None, report: BuildReport) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    if sources_dir is None:
+        return texts
+    if not sources_dir.is_dir():
+        raise InvalidInput("--sources", f"{sources_dir} is not a folder")
+    for src in sorted(data.sources.values(), key=lambda s: s.id):
+        if not src.file:
+            continue
+        path = sources_dir / src.file
+        if not path.is_file():
+            report.warnings.append(f"{src.file} not found in {sources_dir}: citations only")
+            continue
+        try:
+            with path.open(encoding="utf-8", newline="") as fh:
+                text = fh.read()
+        except UnicodeDecodeError:
+            report.warnings.append(f"{path} is not UTF-8 text: citations only")
+            continue
+        if span_sha256(text) != src.sha256:
+            report.warnings.append(
+                f"{path} differs from the version the knowledge base cites "
+                f"(sha256 mismatch): citations only, no quotes"
+            )
+            continue
+        texts[src.id] = text
+        report.texts.append(src.id)
+    # With the text in hand, every locator into it must match its span hash.
+    for aid, a in sorted(data.assertions.items()):
+        for i, ev in enumerate(a.evidence):
+            doc = texts.get(ev.source)
+            if doc is None or ev.start is None:
+                continue
+            if span_sha256(doc[ev.start : ev.end]) != ev.sha256:
+                raise DataError(
+                    data.origin[aid],
+                    aid,
+                    f"evidence.{i}.sha256",
+                    f"span {ev.start}-{ev.end} of {ev.source!r} does not match its sha256",
+                )
+    return texts
+
+
+def build(
+    path: Path, sources_dir: Path | None = None, data: CuratedData | None = None
+) -> BuildReport:
+    """Compile the curated data (and supplied source texts) into the SQLite file at `path`."""
+    data = load_curated() if data is None else data
+    report = BuildReport(path=path, digest=data.digest)
+    if sources_dir is None and os.environ.get("SMANAV_SOURCES"):
+        sources_dir = Path(os.environ["SMANAV_SOURCES"])
+    texts = _read_texts(data, sources_dir, report)
+    if sources_dir is None and path.exists():
+        texts = _kept_texts(path, data, report)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with Store(path) as store, store.atomic() as db:
+        for stmt in SCHEMA.split(";"):
+            if stmt.strip():
+                db.execute(stmt)
+        for table in CURATED_TABLES:
+            db.execute(f"DELETE FROM {table} WHERE origin = 'curated'")
+        db.execute("DELETE FROM hpo_terms")
+        _insert(db, data, texts)
+        meta: dict[str, str] = {
+            "schema": SCHEMA_VERSION,
+            "digest": data.digest,
+            "texts": ",".join(sorted(texts)),
+        }
+        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
+        bump_generation(db)
+    report.sources, report.concepts = len(data.sources), len(data.concepts)
+    report.assertions = len(data.assertions)
+    return report
+
+
+def bump_generation(db: sqlite3.Connection) -> None:
+    """Call inside any write that changes published knowledge: in-memory copies reload."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    gen = int(row[0]) + 1 if row else 1
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(gen),))
+
+
+def _kept_texts(path: Path, data: CuratedData, report: BuildReport) -> dict[str, str]:
+    """Texts supplied at an earlier build that still match: a rebuild must not drop them."""
+    kept: dict[str, str] = {}
+    with Store(path) as old:
+        try:
+            rows = old.conn.execute(
+                "SELECT source_id, sha256, text FROM documents WHERE origin = 'curated'"
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return kept
+    for sid, sha, text in rows:
+        src = data.sources.get(sid)
+        if src is not None and src.sha256 == sha:
+            kept[sid] = text
+            report.texts.append(sid)
+    return kept
+
+
+def _insert(db: sqlite3.Connection, data: CuratedData, texts: dict[str, str]) -> None:
+    for sid in sorted(data.sources):
+        db.execute(
+            "INSERT INTO sources VALUES (?, 'curated', ?)",
+            (sid, data.sources[sid].model_dump_json()),
+        )
+    for sid in sorted(texts):
+        text = texts[sid]
+        db.execute(
+            "INSERT INTO documents VALUES (?, 'curated', ?, ?)", (sid, span_sha256(text), text)
+        )
+        db.executemany(
+            "INSERT INTO passage_fts VALUES (?, 'curated', ?, ?, ?)",
+            [(sid, s, e, t) for s, e, t in split_passages(text)],
+        )
+    for hid in sorted(data.hpo):
+        term = data.hpo[hid]
+        db.execute(
+            "INSERT INTO hpo_terms VALUES (?, ?, ?)",
+            (hid, term["name"], json.dumps(term["synonyms"])),
+        )
+    for cid in sorted(data.concepts):
+        c = data.concepts[cid]
+        db.execute(
+            "INSERT INTO concepts VALUES (?, 'curated', ?, ?, ?, ?)",
+            (cid, c.kind.value, c.name, c.domain.value if c.domain else None, c.model_dump_json()),
+        )
+        names = _names_of(c, data)
+        db.executemany(
+            "INSERT INTO names VALUES (?, ?, ?, ?, 'curated')",
+            [(cid, n, norm_name(n), t) for n, t in names],
+        )
+        db.execute(
+            "INSERT INTO concept_fts VALUES (?, 'curated', ?)",
+            (cid, " ; ".join(n for n, _ in names)),
+        )
+    for aid in sorted(data.assertions):
+        a = data.assertions[aid]
+        db.execute(
+            "INSERT INTO assertions VALUES (?, 'curated', ?, ?, ?, ?, ?)",
+            (aid, a.subject, a.predicate.value, a.object, a.status, a.model_dump_json()),
+        )
+
+
+def _names_of(c: object, data: CuratedData) -> list[tuple[str, str]]:
+    """Every name a person may use for a concept, HPO labels and synonyms included."""
+    from .models import Concept
+
+    assert isinstance(c, Concept)
+    out: list[tuple[str, str]] = [(c.name, "name")]
+    out += [(s, "synonym") for s in c.synonyms]
+    out += [(b, "brand") for b in c.brands]
+    out += [(lay, "lay") for lay in c.lay_terms]
+    for code in c.codes:
+        if code.system == "HPO" and code.code in data.hpo:
+            term = data.hpo[code.code]
+            out.append((term["name"], "hpo"))
+            out += [(s, "hpo") for s in term["synonyms"]]
+            out.append((code.code, "code"))
+    seen: set[str] = set()
+    unique = []
+    for n, t in out:
+        key = norm_name(n)
+        if key and key not in seen:
+            seen.add(key)
+            unique.append((n, t))
+    return unique
+
+
+def open_store(path: Path, sources_dir: Path | None = None) -> Store:
+    """Open the knowledge base, building it first if it is missing or out of date."""
+    store: Store | None = None
+    if path.exists():
+        store = Store(path)
+        if store.meta("schema") == SCHEMA_VERSION and store.meta("digest") == load_digest():
+            return store
+        store.close()
+    build(path, sources_dir)
+    return Store(path)
+
+
+def load_digest() -> str:
+    return data_digest()
+
+
+_KB_CACHE: dict[tuple[str, str], KnowledgeBase] = {}
+
+
+def open_kb(db: str | Path | None = None, sources_dir: Path | None = None) -> KnowledgeBase:
+    """The knowledge base in memory, loaded once per process and file version."""
+    path = Path(db) if db is not None else default_db_path()
+    with open_store(path, sources_dir) as store:
+        key = (str(path.resolve()), store.meta("generation") or "")
+        kb = _KB_CACHE.get(key)
+        if kb is None:
+            kb = KnowledgeBase.from_store(store)
+            _KB_CACHE.clear()
+            _KB_CACHE[key] = kb
+    return kb
