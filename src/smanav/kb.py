@@ -272,6 +272,8 @@ class KnowledgeBase:
         names: list[tuple[str, str, str, str]],
         texts: dict[str, str],
     ) -> None:
+        #: The SQLite file this was loaded from (search opens it for FTS5 queries).
+        self.path: Path | None = None
         self.sources = sources
         self.concepts = concepts
         self.assertions = assertions
@@ -308,7 +310,9 @@ class KnowledgeBase:
             for r in conn.execute("SELECT concept_id, name, norm, type FROM names")
         ]
         texts = {r[0]: r[1] for r in conn.execute("SELECT source_id, text FROM documents")}
-        return cls(sources, concepts, assertions, names, texts)
+        kb = cls(sources, concepts, assertions, names, texts)
+        kb.path = getattr(store, "path", None)
+        return kb
 
     # -- names -------------------------------------------------------------------------
     _RANK = {"name": 0, "brand": 1, "synonym": 2, "code": 2, "lay": 3, "hpo": 4}
