@@ -274,6 +274,8 @@ class KnowledgeBase:
     ) -> None:
         #: The SQLite file this was loaded from (search opens it for FTS5 queries).
         self.path: Path | None = None
+        #: The curated-data digest the file was built from (plans record it).
+        self.version: str = ""
         self.sources = sources
         self.concepts = concepts
         self.assertions = assertions
@@ -312,6 +314,7 @@ class KnowledgeBase:
         texts = {r[0]: r[1] for r in conn.execute("SELECT source_id, text FROM documents")}
         kb = cls(sources, concepts, assertions, names, texts)
         kb.path = getattr(store, "path", None)
+        kb.version = store.meta("digest") or ""
         return kb
 
     # -- names -------------------------------------------------------------------------
@@ -383,6 +386,8 @@ class KnowledgeBase:
             "publisher": src.publisher,
             "url": src.url,
             "date": src.last_updated.isoformat() if src.last_updated else None,
+            "retrieved": src.retrieved,
+            "content_year": src.content_year,
             "grade": src.grade,
             "start": ev.start,
             "end": ev.end,

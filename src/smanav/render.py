@@ -23,7 +23,14 @@ SECTION_TITLES = {
 
 def citation_line(ev: dict[str, Any]) -> str:
     parts = [ev["title"], ev["publisher"]]
-    parts.append(ev["date"] or "date not stated")
+    if ev["date"]:
+        parts.append(f"updated {ev['date']}")
+    elif ev.get("content_year"):
+        parts.append(f"content {ev['content_year']}, checked {ev.get('retrieved')}")
+    elif ev.get("retrieved"):
+        parts.append(f"checked {ev['retrieved']}")
+    else:
+        parts.append("date not stated")
     if ev.get("grade") == "secondary":
         parts.append("secondary source")
     if ev.get("url"):
