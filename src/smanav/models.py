@@ -116,6 +116,7 @@ class Code(_Record):
         "OMIM",
         "MeSH",
         "UMLS",
+        "DrugBank",  # codes of drugs that ingest proposes (drug-named-entity-recognition)
     ]
     code: str = Field(min_length=1)
     status: Literal["verified", "unverified"]

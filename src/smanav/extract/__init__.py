@@ -1,0 +1,130 @@
+"""Extraction: what a document says, as mentions and assertions with evidence.
+
+``extract_text(text, kb)`` is the real thing; ``smanav extract`` and ingest call
+it and only format or store what it returns. Every offset it reports is a
+code-point offset into the original text, even when the text was repaired
+(glued link text, odd spaces) or stripped of HTML markup first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..kb import KnowledgeBase, span_sha256
+from ..settings import DISCLAIMER
+from ..text import Mapped, repair
+from .lexicon import Entry, Lexicon, LexiconSpec, lexicon_for
+from .mentions import Mention, find_mentions
+from .relations import Found, find_assertions
+
+__all__ = ["extract_paths", "extract_text", "lexicon", "Lexicon", "LexiconSpec"]
+
+_SPECS: dict[int, LexiconSpec] = {}
+
+
+def lexicon(kb: KnowledgeBase | Lexicon | LexiconSpec) -> Lexicon:
+    """The compiled lexicon for a knowledge base (built once per process and KB)."""
+    if isinstance(kb, Lexicon):
+        return kb
+    if isinstance(kb, LexiconSpec):
+        return lexicon_for(kb)
+    spec = _SPECS.get(id(kb))
+    if spec is None:
+        _SPECS.clear()
+        spec = _SPECS[id(kb)] = LexiconSpec.from_kb(kb)
+    return lexicon_for(spec)
+
+
+def _codes(e: Entry) -> list[dict[str, str]]:
+    return [{"system": s, "code": c, "status": st} for s, c, st in e.codes]
+
+
+def _concept(e: Entry) -> dict[str, Any]:
+    return {"id": e.concept, "name": e.name, "kind": e.kind, "codes": _codes(e)}
+
+
+def _mention(m: Mention, doc: Mapped) -> dict[str, Any]:
+    s, e = doc.span(m.start, m.end)
+    return {
+        "concept": m.entry.concept,
+        "name": m.entry.name,
+        "kind": m.entry.kind,
+        "text": doc.root[s:e],
+        "start": s,
+        "end": e,
+        "new": m.entry.new,
+        "codes": _codes(m.entry),
+    }
+
+
+def _assertion(f: Found, doc: Mapped, source: str | None) -> dict[str, Any]:
+    spans = [doc.span(a, b) for a, b in f.spans]
+    ident = hashlib.sha256(
+        repr((source, f.key, spans[0], sorted(f.qualifiers.items()))).encode()
+    ).hexdigest()[:16]
+    new = [_concept(e) for e in (f.subject, f.object) if e is not None and e.new]
+    return {
+        "id": f"x-{ident}",
+        "subject": f.subject.concept,
+        "subject_name": f.subject.name,
+        "predicate": f.predicate,
+        "object": f.object.concept if f.object else None,
+        "object_name": f.object.name if f.object else None,
+        "value": f.value,
+        "qualifiers": dict(f.qualifiers),
+        "certainty": f.certainty,
+        "confidence": f.confidence,
+        "evidence": [
+            {"start": s, "end": e, "sha256": span_sha256(doc.root[s:e])} for s, e in spans
+        ],
+        "new_concepts": new,
+    }
+
+
+def extract_text(
+    text: str | Mapped,
+    kb: KnowledgeBase | Lexicon | LexiconSpec,
+    source: str | None = None,
+) -> dict[str, Any]:
+    """Mentions and assertions of one document, in offsets of its original text."""
+    lex = lexicon(kb)
+    doc = repair(text, lex.breaker)
+    mentions = find_mentions(lex, doc.text)
+    found = sorted(
+        find_assertions(doc.text, mentions), key=lambda f: (f.spans[0], f.predicate, f.key)
+    )
+    return {
+        "source": source,
+        "sha256": span_sha256(doc.root),
+        "mentions": [_mention(m, doc) for m in mentions],
+        "assertions": [_assertion(f, doc, source) for f in found],
+        "repairs": [
+            {"start": e.start, "end": e.end, "text": e.text, "kind": e.reason}
+            for e in doc.all_edits
+            if e.reason == "glued" or e.end > e.start
+        ],
+    }
+
+
+def extract_paths(
+    paths: Iterable[str | Path], kb: KnowledgeBase, max_bytes: int | None = None
+) -> dict[str, Any]:
+    """`smanav extract`: every readable document under `paths`; nothing is stored."""
+    from ..ingest import collect_files, read_document
+
+    documents: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    for path in collect_files(paths):
+        try:
+            doc = read_document(path, max_bytes)
+        except ValueError as exc:
+            errors.append({"file": str(path), "message": str(exc)})
+            continue
+        result = extract_text(doc.mapped, kb, source=str(path))
+        result["title"] = doc.title
+        result["last_updated"] = doc.last_updated
+        documents.append(result)
+    return {"documents": documents, "errors": errors, "disclaimer": DISCLAIMER}

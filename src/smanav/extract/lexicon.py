@@ -1,0 +1,257 @@
+"""The recognition lexicon: knowledge-base names, a broad drug dictionary and HPO terms.
+
+Recognition must find what the curated lexicon has never seen, so three sources
+feed one Aho-Corasick automaton (pyahocorasick): every name of every concept in
+the knowledge base; drug-named-entity-recognition's dictionary of generic and
+brand names (DrugBank, MeSH, NHS, Wikipedia, ~100 k variants); and HPO terms
+with their synonyms (symptoms). Keys are wrapped in spaces and the text is
+matched in a 1:1 lower-cased form with punctuation blanked, so every hit sits on
+word boundaries and offsets need no translation.
+
+Loading drug-NER's pickle takes ~3 s, so a compact copy is cached per package
+version in the user's cache folder; the automaton itself is built per process.
+"""
+
+from __future__ import annotations
+
+import bz2
+import hashlib
+import json
+import os
+import pickle
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..kb import KnowledgeBase, data_root, norm_name
+from ..text import WordBreaker
+
+__all__ = ["Entry", "Lexicon", "LexiconSpec", "english_words", "match_form", "rules", "slug"]
+
+#: Kinds never reported as mentions: headings name care domains, not things.
+SKIPPED_KINDS = frozenset({"care_domain"})
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(name: str) -> str:
+    return _SLUG.sub("-", norm_name(name)).strip("-") or "x"
+
+
+def match_form(text: str) -> str:
+    """Lower case, punctuation blanked, same length as `text` (offsets carry over)."""
+    low = text.lower()
+    if len(low) != len(text):  # a few characters (İ) grow when lower-cased
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return re.sub(r"[\W_]", " ", low)
+
+
+def key_of(name: str) -> str:
+    return " ".join(match_form(name).split())
+
+
+@lru_cache(maxsize=1)
+def rules() -> dict[str, Any]:
+    raw = (data_root() / "extract_rules.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(raw)
+    return data
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    data = json.loads((data_root() / "english_words.json").read_text(encoding="utf-8"))
+    return frozenset(data["words"].split())
+
+
+@lru_cache(maxsize=1)
+def hpo_terms() -> dict[str, dict[str, Any]]:
+    terms: dict[str, dict[str, Any]] = json.loads(
+        (data_root() / "hpo.json").read_text(encoding="utf-8")
+    )["terms"]
+    return terms
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "smanav"
+
+
+@lru_cache(maxsize=1)
+def drug_dictionary() -> dict[str, tuple[str, bool, str | None]]:
+    """variant → (display name of the generic, is a brand, DrugBank id); {} if absent."""
+    try:
+        pkg = resources.files("drug_named_entity_recognition")
+        source = pkg / "drug_ner_dictionary.pkl.bz2"
+        raw = source.read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return {}
+    tag = hashlib.sha256(raw).hexdigest()[:16]
+    cached = _cache_dir() / f"drugs-{tag}.pickle"
+    try:
+        with cached.open("rb") as fh:
+            out: dict[str, tuple[str, bool, str | None]] = pickle.load(fh)
+            return out
+    except (OSError, pickle.UnpicklingError, EOFError):
+        pass
+    d = pickle.loads(bz2.decompress(raw))
+    canon = d["drug_canonical_to_data"]
+    vdata = d["drug_variant_to_variant_data"]
+    out = {}
+    for variant, canonicals in d["drug_variant_to_canonical"].items():
+        c = canonicals[0]
+        info = canon.get(c, {})
+        out[variant] = (
+            str(info.get("name") or c),
+            bool(vdata.get(variant, {}).get("is_brand", False)),
+            info.get("drugbank_id"),
+        )
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(cached)
+    except OSError:
+        pass  # a read-only home still works, only slower
+    return out
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a lexicon key means: a concept (known or proposed) with its codes."""
+
+    concept: str
+    name: str
+    kind: str
+    codes: tuple[tuple[str, str, str], ...] = ()
+    new: bool = False
+    rank: int = 0
+
+
+@dataclass(frozen=True)
+class LexiconSpec:
+    """The knowledge-base part of the lexicon: small and picklable, sent to Dask workers."""
+
+    entries: tuple[tuple[str, Entry], ...]
+    #: Concept ids by normalised name, to link dictionary drugs to known concepts.
+    known: tuple[tuple[str, str], ...]
+    digest: str = ""
+
+    @classmethod
+    def from_kb(cls, kb: KnowledgeBase) -> LexiconSpec:
+        hpo = hpo_terms()
+        entries: list[tuple[str, Entry]] = []
+        known: list[tuple[str, str]] = []
+        for cid in sorted(kb.concepts):
+            c = kb.concepts[cid]
+            if c.kind.value in SKIPPED_KINDS:
+                continue
+            codes = tuple((code.system, code.code, code.status) for code in c.codes)
+            e = Entry(cid, c.name, c.kind.value, codes)
+            names = [*c.all_names]
+            for code in c.codes:
+                if code.system == "HPO" and code.code in hpo:
+                    names += [hpo[code.code]["name"], *hpo[code.code]["synonyms"]]
+            for i, n in enumerate(names):
+                rank = 0 if i < 1 + len(c.synonyms) + len(c.brands) else 1
+                entries.append((n, Entry(e.concept, e.name, e.kind, codes, False, rank)))
+                known.append((norm_name(n), cid))
+        blob = json.dumps([(n, e.concept, e.kind) for n, e in entries]).encode()
+        return cls(tuple(entries), tuple(known), hashlib.sha256(blob).hexdigest()[:16])
+
+
+@dataclass
+class Lexicon:
+    """The compiled automaton plus what each key means."""
+
+    spec: LexiconSpec
+    automaton: Any = None
+    entries: list[Entry] = field(default_factory=list)
+    case_sensitive: dict[int, str] = field(default_factory=dict)
+    breaker: WordBreaker | None = None
+    #: Knowledge-base concepts by id (pattern matches link to them).
+    known_entries: dict[str, Entry] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, spec: LexiconSpec, drugs: bool = True, hpo: bool = True) -> Lexicon:
+        import ahocorasick
+
+        r = rules()
+        words = english_words()
+        ambiguous = {key_of(t) for t in r["ambiguous_terms"]}
+        cs_max = int(r["case_sensitive_min"])
+        known = dict(spec.known)
+        lex = cls(spec)
+        best: dict[str, int] = {}
+
+        def add(surface: str, entry: Entry) -> None:
+            key = key_of(surface)
+            if len(key) < 2:
+                return
+            prev = best.get(key)
+            if prev is not None and lex.entries[prev].rank <= entry.rank:
+                return
+            best[key] = len(lex.entries)
+            lex.entries.append(entry)
+            if surface.isupper() and len(surface) <= cs_max:
+                lex.case_sensitive[best[key]] = surface
+
+        by_id: dict[str, Entry] = {}
+        for surface, entry in spec.entries:
+            add(surface, entry)
+            by_id.setdefault(entry.concept, entry)
+        for surface, entry in spec.entries:  # plurals the curated names leave out
+            if surface[-1:].isalpha() and surface[-1] not in "sS" and not surface.isupper():
+                add(surface + "s", replace(entry, rank=entry.rank + 1))
+        if drugs:
+            for variant, (generic, _brand, dbid) in drug_dictionary().items():
+                key = key_of(variant)
+                if len(key) < 4 or key in words or key in ambiguous or not key[0].isalpha():
+                    continue
+                cid = known.get(norm_name(variant)) or known.get(norm_name(generic))
+                if cid is not None and cid in by_id:  # more names for a known concept
+                    kb_entry = by_id[cid]
+                    add(variant, Entry(cid, kb_entry.name, kb_entry.kind, kb_entry.codes, False, 3))
+                    continue
+                codes = (("DrugBank", dbid, "unverified"),) if dbid else ()
+                add(variant, Entry(slug(generic), generic.capitalize(), "drug", codes, True, 3))
+        if hpo:
+            extra = r.get("extra_names") or {}
+            hpo_known = {code[1]: e for _s, e in spec.entries for code in e.codes}
+            for hid, term in hpo_terms().items():
+                linked = hpo_known.get(hid)
+                codes = (("HPO", hid, "verified"),)
+                entry = (
+                    Entry(linked.concept, linked.name, linked.kind, linked.codes, False, 2)
+                    if linked
+                    else Entry(slug(term["name"]), term["name"], "symptom", codes, True, 4)
+                )
+                for n in {term["name"], *term["synonyms"], *extra.get(hid, [])}:
+                    key = key_of(n)
+                    if len(key) > 3 and key not in ambiguous:
+                        add(n, entry)
+        auto = ahocorasick.Automaton()
+        for key, idx in best.items():
+            auto.add_word(f" {key} ", (len(key) + 2, idx))
+        auto.make_automaton()
+        lex.automaton = auto
+        lex.known_entries = by_id
+        terms = {k for k in best if " " not in k}
+        lex.breaker = WordBreaker(terms, words)
+        return lex
+
+
+_LEXICONS: dict[str, Lexicon] = {}
+
+
+def lexicon_for(spec: LexiconSpec) -> Lexicon:
+    """One compiled lexicon per process and knowledge-base version (Dask workers reuse it)."""
+    lex = _LEXICONS.get(spec.digest)
+    if lex is None:
+        _LEXICONS.clear()
+        lex = _LEXICONS[spec.digest] = Lexicon.build(spec)
+    return lex

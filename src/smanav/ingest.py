@@ -1,0 +1,520 @@
+"""Ingest: read documents, extract what they say, store each version once, queue for review.
+
+``ingest_paths(paths, db_path)`` is the real thing; ``smanav ingest`` formats its
+result. Each document is written in its own transaction, so Ctrl-C or a crash
+mid-batch leaves every document either fully stored or absent. Bad files are
+reported by name and the rest of the batch goes on. With ``workers`` set,
+reading and extraction run on Dask (local processes, or a cluster given by
+``scheduler``), documents batched per task; all writes stay in this process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidInput
+from .kb import span_sha256
+from .settings import DISCLAIMER
+from .store import Store, bump_generation
+from .text import Edit, Mapped, apply_edits
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "Document",
+    "collect_files",
+    "ensure_schema",
+    "ingest_paths",
+    "process_batch",
+    "read_document",
+]
+
+#: Larger files are refused (configurable: --max-bytes / SMANAV_MAX_BYTES).
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+SUFFIXES = {
+    ".txt": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS ingest_documents (
+    source_id TEXT PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL, last_updated TEXT, format TEXT NOT NULL, version INTEGER NOT NULL,
+    supersedes TEXT, chars INTEGER NOT NULL, mentions INTEGER NOT NULL, ingested_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ingest_documents_path ON ingest_documents(path);
+CREATE TABLE IF NOT EXISTS review_queue (
+    id TEXT PRIMARY KEY, source_id TEXT NOT NULL, status TEXT NOT NULL, subject TEXT NOT NULL,
+    predicate TEXT NOT NULL, object TEXT, json TEXT NOT NULL, created_at TEXT NOT NULL,
+    decided_at TEXT);
+CREATE INDEX IF NOT EXISTS review_queue_source ON review_queue(source_id, status);
+"""
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file as read: its original text, the text extraction reads, and what it states."""
+
+    path: str
+    format: str
+    text: str
+    mapped: Mapped
+    title: str
+    last_updated: str | None
+    sha256: str
+
+
+# --- reading --------------------------------------------------------------------------
+def collect_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and supported files under folders named (sorted, each once)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES)
+        else:
+            out.append(p)
+    seen: set[Path] = set()
+    return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]  # type: ignore[func-returns-value]
+
+
+def read_document(path: str | Path, max_bytes: int | None = None) -> Document:
+    """Read and check one file; raise InvalidInput naming the file when it is unusable."""
+    p = Path(path)
+    name = str(p)
+    limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+    fmt = SUFFIXES.get(p.suffix.lower())
+    if not p.is_file():
+        raise InvalidInput(name, "no such file")
+    if fmt is None:
+        raise InvalidInput(
+            name, f"unsupported file type {p.suffix or '(none)'}: use .txt, .md, .html or .pdf"
+        )
+    size = p.stat().st_size
+    if size > limit:
+        raise InvalidInput(
+            name, f"is {size:,} bytes, over the {limit:,}-byte limit (raise it with --max-bytes)"
+        )
+    raw = p.read_bytes()
+    if fmt == "pdf":
+        text = _pdf_text(name, raw)
+    else:
+        if b"\x00" in raw[:8192]:
+            raise InvalidInput(name, "looks binary (contains NUL bytes), not a text document")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                name, f"is not UTF-8 text (byte {exc.start}): convert it to UTF-8 first"
+            ) from None
+    if not text.strip():
+        raise InvalidInput(name, "is empty")
+    mapped = (
+        strip_markup(text)
+        if fmt == "html"
+        else (strip_markdown(text) if fmt == "markdown" else Mapped.identity(text))
+    )
+    if len(mapped.text.strip()) < 1:
+        raise InvalidInput(name, "has no text once markup is removed")
+    title = _title(text, mapped.text, fmt) or p.stem
+    return Document(name, fmt, text, mapped, title, _last_updated(mapped.text), span_sha256(text))
+
+
+def _pdf_text(name: str, raw: bytes) -> str:
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PyPdfError
+    except ImportError:
+        raise InvalidInput(
+            name, "reading PDF needs the pdf extra: pip install 'smanav[pdf]'"
+        ) from None
+    import io
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PyPdfError, ValueError, KeyError, OSError) as exc:
+        raise InvalidInput(name, f"is not a readable PDF ({exc})") from None
+    return "\n\n".join(pages)
+
+
+_DROP = re.compile(
+    r"<(script|style|noscript|template|svg|iframe|object)\b.*?</\1\s*>|<!--.*?-->|<!\[CDATA\[.*?\]\]>"
+    r"|<!DOCTYPE[^>]*>|<\?.*?\?>",
+    re.IGNORECASE | re.DOTALL,
+)
+_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_BLOCK = frozenset(
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "td",
+        "th",
+        "table",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "nav",
+        "aside",
+        "main",
+        "blockquote",
+        "pre",
+        "title",
+        "figure",
+        "figcaption",
+        "dt",
+        "dd",
+        "hr",
+    ]
+)
+
+
+def strip_markup(source: str) -> Mapped:
+    """HTML to text, never executing anything: scripts, styles and comments dropped,
+    block tags become line breaks, entities decoded; offsets map to the HTML source."""
+    edits: list[Edit] = []
+    taken = bytearray(len(source) + 1)
+    for m in _DROP.finditer(source):
+        edits.append(Edit(m.start(), m.end(), "", "markup"))
+        taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    for m in _TAG.finditer(source):
+        if 1 in taken[m.start() : m.end()]:
+            continue
+        block = m.group(1).lower() in _BLOCK
+        edits.append(Edit(m.start(), m.end(), "\n\n" if block else "", "markup"))
+        taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    for m in _ENTITY.finditer(source):
+        if 1 in taken[m.start() : m.end()]:
+            continue
+        edits.append(Edit(m.start(), m.end(), html.unescape(m.group(0)), "entity"))
+    return apply_edits(source, edits)
+
+
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+_MD_MARK = re.compile(r"^(?:#{1,6}\s+|>\s?|\s*[-*+]\s+)|\*\*|__|`", re.MULTILINE)
+
+
+def strip_markdown(source: str) -> Mapped:
+    """Markdown to text: link targets, heading marks and emphasis go; the words stay."""
+    edits: list[Edit] = []
+    for m in _MD_LINK.finditer(source):
+        edits.append(Edit(m.start(), m.start(1), "", "markup"))
+        edits.append(Edit(m.end(1), m.end(), "", "markup"))
+    taken = {(e.start, e.end) for e in edits}
+    for m in _MD_MARK.finditer(source):
+        if not any(s <= m.start() < e for s, e in taken):
+            edits.append(Edit(m.start(), m.end(), "", "markup"))
+    return apply_edits(source, edits)
+
+
+_LAST_UPDATED = re.compile(
+    r"(?:last\s+updated|updated\s+on|last\s+modified|last\s+reviewed)\s*:?\s*"
+    r"(?P<date>[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Z][a-z]+\.?\s+\d{4}|\d{4}-\d{2}-\d{2})",
+    re.IGNORECASE,
+)
+
+
+def _last_updated(text: str) -> str | None:
+    m = _LAST_UPDATED.search(text)
+    if not m:
+        return None
+    raw = re.sub(r"\s+", " ", m.group("date").replace(",", "").replace(".", ""))
+    for fmt in ("%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(raw, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _title(source: str, text: str, fmt: str) -> str | None:
+    if fmt == "html":
+        m = re.search(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", source, re.I | re.S)
+        if m:
+            inner = re.sub(r"<[^>]+>", "", m.group(1) or m.group(2) or "")
+            title = " ".join(html.unescape(inner).split())
+            return title or None
+    if fmt == "markdown":
+        m = re.search(r"^#\s+(.+)$", source, re.M)
+        if m:
+            return m.group(1).strip()
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if first and len(first) <= 100 and not first.endswith((".", "!", "?", ":", ",")):
+        return first
+    return None
+
+
+# --- extraction (runs in this process or on Dask workers) -----------------------------
+def process_batch(
+    paths: list[str], spec: Any, max_bytes: int | None, known: frozenset[str]
+) -> list[dict[str, Any]]:
+    """Read and extract a batch of files; one result per file, errors included, no raise."""
+    from .extract import extract_text
+    from .store import split_passages
+
+    out: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            doc = read_document(path, max_bytes)
+        except InvalidInput as exc:
+            out.append({"file": path, "status": "error", "message": exc.message})
+            continue
+        except OSError as exc:
+            out.append({"file": path, "status": "error", "message": f"cannot be read: {exc}"})
+            continue
+        if doc.sha256 in known:
+            out.append({"file": path, "status": "unchanged", "sha256": doc.sha256})
+            continue
+        result = extract_text(doc.mapped, spec)
+        passages = [
+            (*doc.mapped.span(s, e), " ".join(chunk.split()))
+            for s, e, chunk in split_passages(doc.mapped.text)
+        ]
+        out.append(
+            {
+                "file": path,
+                "status": "read",
+                "format": doc.format,
+                "text": doc.text,
+                "title": doc.title,
+                "last_updated": doc.last_updated,
+                "sha256": doc.sha256,
+                "passages": passages,
+                "mentions": len(result["mentions"]),
+                "assertions": result["assertions"],
+            }
+        )
+    return out
+
+
+# --- storing --------------------------------------------------------------------------
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """The ingest and review tables: user data, never touched by `db build`."""
+    for stmt in SCHEMA.split(";"):
+        if stmt.strip():
+            conn.execute(stmt)
+
+
+def _source_id(path: str, sha: str) -> str:
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(path).stem.lower()).strip("-")[:40] or "doc"
+    return f"{stem}-{sha[:8]}"
+
+
+def store_result(store: Store, r: dict[str, Any]) -> dict[str, Any]:
+    """Write one document, its passages and its queued assertions in one transaction."""
+    from .models import Source
+
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    path = str(Path(r["file"]).resolve())
+    with store.atomic() as db:
+        if db.execute("SELECT 1 FROM ingest_documents WHERE sha256 = ?", (r["sha256"],)).fetchone():
+            return {"file": r["file"], "status": "unchanged", "sha256": r["sha256"]}
+        prev = db.execute(
+            "SELECT source_id, version FROM ingest_documents WHERE path = ? "
+            "ORDER BY version DESC LIMIT 1",
+            (path,),
+        ).fetchone()
+        version = prev["version"] + 1 if prev else 1
+        sid = _source_id(r["file"], r["sha256"])
+        src = Source(
+            id=sid,
+            title=r["title"],
+            publisher="Ingested document",
+            kind="article",
+            grade="secondary",
+            last_updated=r["last_updated"],
+            retrieved=now[:10],
+            file=Path(r["file"]).name,
+            length=len(r["text"]),
+            sha256=r["sha256"],
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO sources VALUES (?, 'ingested', ?)", (sid, src.model_dump_json())
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO documents VALUES (?, 'ingested', ?, ?)",
+            (sid, r["sha256"], r["text"]),
+        )
+        db.execute("DELETE FROM passage_fts WHERE source_id = ?", (sid,))
+        db.executemany(
+            "INSERT INTO passage_fts VALUES (?, 'ingested', ?, ?, ?)",
+            [(sid, s, e, t) for s, e, t in r["passages"]],
+        )
+        db.execute(
+            "INSERT INTO ingest_documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                sid,
+                path,
+                r["sha256"],
+                r["title"],
+                r["last_updated"],
+                r["format"],
+                version,
+                prev["source_id"] if prev else None,
+                len(r["text"]),
+                r["mentions"],
+                now,
+            ),
+        )
+        if prev:
+            db.execute(
+                "UPDATE review_queue SET status = 'superseded', decided_at = ? "
+                "WHERE source_id = ? AND status = 'pending'",
+                (now, prev["source_id"]),
+            )
+        rows = []
+        for a in r["assertions"]:
+            item = {**a, "source": sid, "as_of": r["last_updated"]}
+            rows.append(
+                (
+                    f"{a['id']}-{sid[-8:]}",
+                    sid,
+                    "pending",
+                    a["subject"],
+                    a["predicate"],
+                    a["object"],
+                    json.dumps(item, ensure_ascii=False),
+                    now,
+                    None,
+                )
+            )
+        db.executemany(
+            "INSERT OR IGNORE INTO review_queue VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+        bump_generation(db)
+    return {
+        "file": r["file"],
+        "status": "new_version" if prev else "added",
+        "source": sid,
+        "version": version,
+        "supersedes": prev["source_id"] if prev else None,
+        "title": r["title"],
+        "last_updated": r["last_updated"],
+        "mentions": r["mentions"],
+        "queued": len(rows),
+    }
+
+
+Progress = Callable[[int, int, str], None]
+
+
+def _batches(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _results(
+    batches: list[list[str]],
+    spec: Any,
+    max_bytes: int | None,
+    known: frozenset[str],
+    workers: int,
+    scheduler: str | None,
+) -> Iterator[list[dict[str, Any]]]:
+    """Batch results as they finish: in this process, or from Dask workers."""
+    if workers <= 0 and scheduler is None:
+        for b in batches:
+            yield process_batch(b, spec, max_bytes, known)
+        return
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise InvalidInput(
+            "--workers", "parallel ingest needs Dask: pip install 'smanav[dask]'"
+        ) from None
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)  # type: ignore[no-untyped-call]
+    else:
+        try:
+            client = Client(scheduler, timeout=10)  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError) as exc:
+            raise InvalidInput("--scheduler", f"cannot reach {scheduler}: {exc}") from None
+    try:
+        spec_f = client.scatter(spec, broadcast=True)  # type: ignore[no-untyped-call]
+        futures = [
+            client.submit(process_batch, b, spec_f, max_bytes, known, pure=False) for b in batches
+        ]
+        for fut in as_completed(futures):  # type: ignore[no-untyped-call]
+            yield fut.result()
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+        if cluster is not None:
+            cluster.close()
+
+
+def ingest_paths(
+    paths: Iterable[str | Path],
+    db_path: str | Path | None = None,
+    *,
+    workers: int = 0,
+    scheduler: str | None = None,
+    max_bytes: int | None = None,
+    batch_size: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Ingest files and folders: store each new document version and queue its assertions."""
+    from .extract import LexiconSpec
+    from .kb import KnowledgeBase
+    from .settings import default_db_path
+    from .store import open_store
+
+    if workers < 0:
+        raise InvalidInput("--workers", f"must be 0 or more, not {workers}")
+    if max_bytes is not None and max_bytes <= 0:
+        raise InvalidInput("--max-bytes", f"must be a positive number of bytes, not {max_bytes}")
+    files = [str(p) for p in collect_files(paths)]
+    if not files:
+        raise InvalidInput(
+            "PATH", "no files given (folders are searched for .txt, .md, .html, .pdf)"
+        )
+    db = Path(db_path) if db_path is not None else default_db_path()
+    docs: list[dict[str, Any]] = []
+    with open_store(db) as store:
+        ensure_schema(store.conn)
+        spec = LexiconSpec.from_kb(KnowledgeBase.from_store(store))
+        known = frozenset(r[0] for r in store.conn.execute("SELECT sha256 FROM ingest_documents"))
+        size = batch_size or max(1, min(64, len(files) // (max(workers, 1) * 4) or 1))
+        done = 0
+        for batch in _results(_batches(files, size), spec, max_bytes, known, workers, scheduler):
+            for r in batch:
+                docs.append(store_result(store, r) if r["status"] == "read" else r)
+                done += 1
+                if progress is not None:
+                    progress(done, len(files), r["file"])
+    docs.sort(key=lambda d: files.index(d["file"]) if d["file"] in files else 0)
+    count = {
+        k: sum(d["status"] == k for d in docs)
+        for k in ("added", "new_version", "unchanged", "error")
+    }
+    return {
+        "db": str(db),
+        "documents": docs,
+        **count,
+        "queued": sum(d.get("queued", 0) for d in docs),
+        "disclaimer": DISCLAIMER,
+    }
