@@ -1,0 +1,171 @@
+"""The JSON API under /api/: the library's return values, unchanged, as JSON.
+
+Every body here is what the matching Python function (and CLI ``--json``)
+returns; errors share one shape, ``{"error": {"field", "message", "suggestions"}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from ..browse import show_concept, symptoms_list, treatments_list
+from ..settings import DISCLAIMER
+from .app import get_kb
+from .templating import json_response
+from .views import sources_view, symptom_view
+
+__all__ = ["ErrorBody", "router"]
+
+
+class ErrorDetail(BaseModel):
+    field: str | None = Field(description="What is wrong, as a path: 'query.limit', 'age'.")
+    message: str = Field(description="What is wrong with it, in words.")
+    suggestions: list[str] = Field(description="Names the knowledge base does know.")
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of every endpoint (and of the CLI with --json)."""
+
+    error: ErrorDetail
+
+
+class Question(BaseModel):
+    question: str = Field(min_length=1, max_length=500, examples=["What helps with drooling?"])
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No concept by that name (with suggestions)."},
+    413: {"model": ErrorBody, "description": "The request body is larger than 1 MB."},
+    422: {"model": ErrorBody, "description": "Bad input: the field and what is wrong."},
+}
+
+PROFILE_EXAMPLE = {
+    "age": "8m",
+    "sma_type": 1,
+    "smn2_copies": 2,
+    "functional_status": "non-sitter",
+    "symptoms": ["too much saliva", "trouble swallowing"],
+    "medications": [],
+    "alcohol_use": False,
+}
+
+router = APIRouter(prefix="/api", responses=ERRORS)
+
+
+@router.get("/treatments", tags=["knowledge"], summary="Every treatment and aid, by care domain")
+async def api_treatments(
+    request: Request,
+    domain: str | None = Query(
+        None, description="Only one care domain: disease-modifying, symptom-medicines, "
+        "rehabilitation, breathing, nutrition, spine.",
+    ),
+) -> Response:
+    return json_response(treatments_list(get_kb(request), domain))
+
+
+@router.get(
+    "/treatments/{name}",
+    tags=["knowledge"],
+    summary="One treatment (or any concept) by generic, brand, synonym or everyday name",
+)
+async def api_treatment(request: Request, name: str) -> Response:
+    return json_response(show_concept(get_kb(request), name))
+
+
+@router.get("/symptoms", tags=["knowledge"], summary="Symptoms, everyday words, what may help")
+async def api_symptoms(request: Request) -> Response:
+    return json_response(symptoms_list(get_kb(request)))
+
+
+@router.get(
+    "/symptoms/{name}", tags=["knowledge"], summary="One symptom and what may help, by domain"
+)
+async def api_symptom(request: Request, name: str) -> Response:
+    kb = get_kb(request)
+    return json_response(symptom_view(kb, kb.resolve(name, field="name").id))
+
+
+@router.get(
+    "/sources",
+    tags=["knowledge"],
+    summary="Every source with its date, the facts resting on it, and stale-source notices",
+)
+async def api_sources(request: Request) -> Response:
+    return json_response(sources_view(get_kb(request)))
+
+
+@router.get("/search", tags=["ask"], summary="Concepts and passages matching words")
+async def api_search(
+    request: Request,
+    q: str = Query(min_length=1, max_length=500, description="Words to look for."),
+    limit: int = Query(10, ge=1, le=50, description="At most this many results."),
+) -> Response:
+    from ..search import search
+
+    return json_response(search(q, get_kb(request), limit=limit))
+
+
+@router.get("/ask", tags=["ask"], summary="A cited answer to a question in plain words")
+async def api_ask(
+    request: Request,
+    q: str = Query(min_length=1, max_length=500, description="The question."),
+) -> Response:
+    from ..search import ask
+
+    return json_response(ask(q, get_kb(request)))
+
+
+@router.post("/ask", tags=["ask"], summary="A cited answer (question in a JSON body)")
+async def api_ask_post(request: Request, body: Question) -> Response:
+    from ..search import ask
+
+    return json_response(ask(body.question, get_kb(request)))
+
+
+@router.post(
+    "/plan",
+    tags=["plan"],
+    summary="A care-discussion plan for a profile (nothing is stored)",
+    description="The profile fields of DESIGN.md: age (months, or '8m', '3y', '2y6m'), "
+    "sma_type 0–4, smn2_copies, functional_status non-sitter|sitter|walker, symptoms "
+    "(everyday words or HPO ids), medications, alcohol_use, prior_treatments, spinal_fusion.",
+)
+async def api_plan(
+    request: Request,
+    profile: Annotated[dict[str, Any], Body(examples=[PROFILE_EXAMPLE])],
+) -> Response:
+    from ..plan import make_plan, parse_profile
+
+    kb = get_kb(request)
+    plan = make_plan(parse_profile(profile), kb)
+    response = json_response(plan)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/", tags=["knowledge"], summary="What this API offers")
+async def api_index() -> Response:
+    return json_response(
+        {
+            "endpoints": [
+                "/api/treatments",
+                "/api/treatments/{name}",
+                "/api/symptoms",
+                "/api/symptoms/{name}",
+                "/api/sources",
+                "/api/search?q=",
+                "/api/ask?q=",
+                "/api/plan (POST)",
+                "/fhir/PlanDefinition",
+                "/fhir/CarePlan/$generate (POST)",
+                "/cds-services",
+            ],
+            "openapi": "/openapi.json",
+            "docs": "/docs",
+            "disclaimer": DISCLAIMER,
+        }
+    )
