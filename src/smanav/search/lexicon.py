@@ -1,0 +1,251 @@
+"""Finding concepts in a question: names, brands, synonyms, HPO terms and everyday words.
+
+The lay-term lexicon is data (``data/lexicon/lay_terms.yaml``), validated on load with
+errors naming the file, record and field. Matching compares lightly stemmed word
+sequences, longest first, so "too much spit" wins over "spit" and "spitting" matches
+"spit". HPO terms that no concept carries are still recognised and reported, so a
+person learns that smanav's sources do not cover them rather than getting a guess.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from ..errors import DataError
+from ..kb import KnowledgeBase
+from .text import STOPWORDS, stem, words
+
+__all__ = ["LexiconEntry", "Mention", "Recognizer", "load_lexicon"]
+
+T = TypeVar("T")
+
+LEXICON_FILE = "lexicon/lay_terms.yaml"
+_MAX_PHRASE = 8
+
+#: How a name was matched, best first (a brand is as sure as a name; a typo least).
+VIA_RANK = {"name": 0, "brand": 0, "synonym": 1, "code": 1, "lay": 2, "lexicon": 2, "hpo": 3}
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    concept: str
+    phrases: tuple[str, ...]
+    all_words: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A concept found in the query: which words, where (word positions), and how."""
+
+    concept: str
+    text: str
+    via: str
+    start: int
+    end: int
+
+    def to_dict(self, kb: KnowledgeBase) -> dict[str, Any]:
+        return {
+            "concept": self.concept,
+            "name": kb.name_of(self.concept),
+            "text": self.text,
+            "via": self.via,
+        }
+
+
+def _str_list(value: object, label: str, rid: str, fld: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise DataError(label, rid, fld, "expected a non-empty list of words or phrases")
+    out = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not words(item):
+            raise DataError(label, rid, f"{fld}.{i}", f"expected a phrase, got {item!r}")
+        out.append(item)
+    return tuple(out)
+
+
+def load_lexicon(path: Traversable | Path | None = None) -> list[LexiconEntry]:
+    """Read and validate the lexicon; DataError names the file, record and field."""
+    file = path if path is not None else resources.files("smanav") / "data" / LEXICON_FILE
+    label = LEXICON_FILE if path is None else str(path)
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DataError(label, None, None, f"not valid YAML: {exc}") from None
+    except OSError as exc:
+        raise DataError(label, None, None, f"cannot be read: {exc}") from None
+    if not isinstance(raw, list):
+        raise DataError(label, None, None, "expected a list of records")
+    entries: list[LexiconEntry] = []
+    for i, rec in enumerate(raw):
+        rid = f"#{i + 1}"
+        if not isinstance(rec, dict):
+            raise DataError(label, rid, None, "expected a mapping with 'concept' and 'phrases'")
+        concept = rec.get("concept")
+        if not isinstance(concept, str) or not concept:
+            raise DataError(label, rid, "concept", "expected a concept id")
+        rid = f"{rid} ({concept})"
+        unknown = set(rec) - {"concept", "phrases", "all_words"}
+        if unknown:
+            raise DataError(label, rid, sorted(unknown)[0], "unknown field")
+        phrases = _str_list(rec.get("phrases"), label, rid, "phrases")
+        groups: list[tuple[str, ...]] = []
+        for j, group in enumerate(rec.get("all_words") or []):
+            groups.append(_str_list(group, label, rid, f"all_words.{j}"))
+        entries.append(LexiconEntry(concept, phrases, tuple(groups)))
+    return entries
+
+
+def _key(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in words(text))
+
+
+class Recognizer:
+    """Phrase index over every name smanav knows, built once per knowledge base."""
+
+    def __init__(
+        self, kb: KnowledgeBase, conn: sqlite3.Connection, lexicon: list[LexiconEntry]
+    ) -> None:
+        #: stemmed word tuple -> [(concept id, via)]
+        self.phrases: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        #: stemmed word tuple -> (HPO id, label) for HPO terms no concept carries
+        self.hpo_only: dict[tuple[str, ...], tuple[str, str]] = {}
+        self.all_words: list[tuple[frozenset[str], str]] = []
+        linked: dict[str, str] = {}
+        for c in kb.concepts.values():
+            self._add(c.name, c.id, "name")
+            for s in c.synonyms:
+                self._add(s, c.id, "synonym")
+            for b in c.brands:
+                self._add(b, c.id, "brand")
+            for lay in c.lay_terms:
+                self._add(lay, c.id, "lay")
+            for code in c.codes:
+                if code.system == "HPO":
+                    linked[code.code] = c.id
+                    self._add(code.code, c.id, "code")
+        label = LEXICON_FILE
+        for i, e in enumerate(lexicon):
+            if e.concept not in kb.concepts:
+                raise DataError(
+                    label,
+                    f"#{i + 1} ({e.concept})",
+                    "concept",
+                    f"unknown concept id {e.concept!r}",
+                )
+            for p in e.phrases:
+                self._add(p, e.concept, "lexicon")
+            for group in e.all_words:
+                self.all_words.append((frozenset(stem(w) for w in group), e.concept))
+        self._load_hpo(conn, linked)
+        self.single = sorted({k[0] for k in self.phrases if len(k) == 1 and len(k[0]) >= 5})
+        # Words the sources or names use are real words, never typos (holds no kb reference,
+        # so the index cache can let the knowledge base go).
+        vocab = {stem(w) for text in kb.texts.values() for w in words(text)}
+        self.known_words = frozenset(vocab | {k for key in self.phrases for k in key})
+
+    def _add(self, text: str, cid: str, via: str) -> None:
+        key = _key(text)
+        if not key or len(key) > _MAX_PHRASE or all(w in STOPWORDS for w in key):
+            return
+        if len(key) == 1 and len(key[0]) < 2:
+            return
+        hits = self.phrases.setdefault(key, [])
+        if all(h[0] != cid for h in hits):
+            hits.append((cid, via))
+
+    def _load_hpo(self, conn: sqlite3.Connection, linked: dict[str, str]) -> None:
+        try:
+            rows = conn.execute("SELECT id, name, synonyms FROM hpo_terms").fetchall()
+        except sqlite3.Error:
+            return
+        import json
+
+        for hid, name, syn in rows:
+            names = [name, *json.loads(syn or "[]")]
+            for n in names:
+                key = _key(n)
+                if not key or len(key) > _MAX_PHRASE or all(w in STOPWORDS for w in key):
+                    continue
+                if len(key) == 1 and len(key[0]) < 4:
+                    continue
+                if hid in linked:
+                    self._add(n, linked[hid], "hpo")
+                elif key not in self.phrases:
+                    self.hpo_only.setdefault(key, (hid, name))
+
+    def find(self, text: str) -> tuple[list[Mention], list[dict[str, str]]]:
+        """Concepts mentioned in `text`, and HPO terms mentioned that no concept covers."""
+        toks = words(text)
+        keys = [stem(w) for w in toks]
+        mentions = [
+            Mention(cid, " ".join(toks[a:b]), via, a, b)
+            for a, b, hits in _spans(keys, self.phrases)
+            for cid, via in hits
+        ]
+        # HPO terms no concept carries, only where no concept was found: the curated
+        # words come first ("twitching" is a spasm to a family, not fasciculations).
+        covered = {p for m in mentions for p in range(m.start, m.end)}
+        other: list[dict[str, str]] = []
+        for a, b, (hid, label) in _spans(keys, self.hpo_only):
+            if covered.isdisjoint(range(a, b)) and all(o["hpo"] != hid for o in other):
+                other.append({"hpo": hid, "name": label, "text": " ".join(toks[a:b])})
+        present = set(keys)
+        for group, cid in self.all_words:
+            if group <= present and all(m.concept != cid for m in mentions):
+                pos = min(keys.index(w) for w in group)
+                mentions.append(Mention(cid, " … ".join(sorted(group)), "lexicon", pos, pos + 1))
+        mentions += self._typos(toks, keys, mentions)
+        return _dedupe(mentions), other
+
+    def _typos(self, toks: list[str], keys: list[str], found: Iterable[Mention]) -> list[Mention]:
+        """A misspelt drug or symptom name ("spinrasa"): only for words no passage uses."""
+        covered = {p for m in found for p in range(m.start, m.end)}
+        out: list[Mention] = []
+        for i, (tok, key) in enumerate(zip(toks, keys, strict=True)):
+            if i in covered or len(key) < 5 or tok in STOPWORDS or key in self.known_words:
+                continue
+            close = difflib.get_close_matches(key, self.single, n=1, cutoff=0.8)
+            if close:
+                cid, _via = self.phrases[(close[0],)][0]
+                out.append(Mention(cid, tok, "typo", i, i + 1))
+        return out
+
+
+def _spans(keys: list[str], table: dict[tuple[str, ...], T]) -> list[tuple[int, int, T]]:
+    """Non-overlapping matches, longer ones first wherever they start.
+
+    "the gene therapy infusion" is one treatment, not "the gene" plus leftovers.
+    """
+    found: list[tuple[int, int, T]] = []
+    for i in range(len(keys)):
+        for n in range(min(_MAX_PHRASE, len(keys) - i), 0, -1):
+            hit = table.get(tuple(keys[i : i + n]))
+            if hit is not None:
+                found.append((i, i + n, hit))
+                break
+    taken: set[int] = set()
+    out: list[tuple[int, int, T]] = []
+    for a, b, hit in sorted(found, key=lambda t: (t[0] - t[1], t[0])):
+        if taken.isdisjoint(range(a, b)):
+            taken.update(range(a, b))
+            out.append((a, b, hit))
+    return sorted(out, key=lambda t: t[0])
+
+
+def _dedupe(mentions: list[Mention]) -> list[Mention]:
+    """One mention per concept (its first, best-ranked way of being named)."""
+    best: dict[str, Mention] = {}
+    for m in mentions:
+        old = best.get(m.concept)
+        if old is None or (m.start, VIA_RANK.get(m.via, 9)) < (old.start, VIA_RANK.get(old.via, 9)):
+            best[m.concept] = m
+    return sorted(best.values(), key=lambda m: (m.start, VIA_RANK.get(m.via, 9), m.concept))
