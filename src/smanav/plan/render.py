@@ -1,0 +1,241 @@
+"""A plan as Markdown, HTML (Jinja2, autoescaped) and a printable PDF (WeasyPrint).
+
+The renderers only format the plan dict that ``make_plan`` returns, so every
+format shows the same options, reasons, cautions, evidence, sources and dates,
+and always the disclaimer. Heavy libraries are imported when first used.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SmanavError
+from ..settings import DISCLAIMER
+
+if TYPE_CHECKING:
+    import jinja2
+
+__all__ = ["plan_view", "render_html", "render_markdown", "render_pdf"]
+
+TITLE = "SMA care-discussion plan"
+INTRO = (
+    "Options to discuss with the care team, by care domain. Each shows why it is listed "
+    "(the profile details and the rule), cautions, what to watch for, and the sources it "
+    "rests on, with their dates."
+)
+STATUS_BADGES = {
+    "suggested": "To discuss",
+    "not_eligible": "Not eligible per sources",
+    "needs_review": "Needs review",
+}
+
+
+def _when(ev: dict[str, Any]) -> str:
+    if ev.get("date"):
+        return f"updated {ev['date']}"
+    if ev.get("content_year"):
+        return f"content {ev['content_year']}, checked {ev.get('retrieved') or 'date not stated'}"
+    if ev.get("retrieved"):
+        return f"checked {ev['retrieved']}"
+    return "date not stated"
+
+
+def citation(ev: dict[str, Any]) -> str:
+    """One line naming where a statement comes from: title, publisher, date, place."""
+    parts = [str(ev["title"]), str(ev["publisher"]), _when(ev)]
+    if ev.get("grade") == "secondary":
+        parts.append("secondary source")
+    if ev.get("start") is not None:
+        parts.append(f"characters {ev['start']}–{ev['end']}")
+    if ev.get("section"):
+        parts.append(f"section “{ev['section']}”")
+    return " · ".join(parts)
+
+
+def _quote(ev: dict[str, Any]) -> str | None:
+    q = ev.get("quote")
+    return " ".join(q.split()) if q else None
+
+
+def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
+    """The plan arranged for reading: options and care standards grouped by domain."""
+    by_id = {o["concept"]: o for o in plan["options"]}
+    standards = {s["id"]: s for s in plan["care_standards"]}
+    domains = []
+    for d in plan["domains"]:
+        opts = [by_id[c] for c in d["options"]]
+        stds = [standards[s] for s in d["care_standards"]]
+        if opts or stds or d["questions"]:
+            domains.append({**d, "option_list": opts, "standard_list": stds})
+    return {
+        "title": TITLE,
+        "intro": INTRO,
+        "plan": plan,
+        "domains": domains,
+        "badges": STATUS_BADGES,
+        "disclaimer": plan.get("disclaimer") or DISCLAIMER,
+        "source_numbers": {src["source"]: i for i, src in enumerate(plan["sources"], 1)},
+    }
+
+
+# --- Markdown -----------------------------------------------------------------------
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+
+
+def _md(text: object) -> str:
+    """Plain text made inert in Markdown (no markup, no raw HTML)."""
+    s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def _md_evidence(lines: list[str], evidence: list[dict[str, Any]], indent: str = "") -> None:
+    for ev in evidence:
+        lines.append(f"{indent}- {_md(ev.get('statement') or '')} — {_md(citation(ev))}")
+        q = _quote(ev)
+        if q:
+            lines.append(f"{indent}  > “{_md(q)}”")
+
+
+def _md_option(lines: list[str], o: dict[str, Any]) -> None:
+    brands = f" ({_md(', '.join(o['brands']))})" if o["brands"] else ""
+    lines += [f"### {_md(o['name'])}{brands} — {STATUS_BADGES[o['status']]}", ""]
+    lines.append(f"*Status: {_md(o['status_text'])}.*")
+    if o["members"]:
+        lines.append(f"Includes: {_md(', '.join(o['members']))}.")
+    lines += ["", "**Why it is listed**", ""]
+    lines += [f"- {_md(r)}" for r in o["reasons"]]
+    if o["cautions"]:
+        lines += ["", "**Cautions**", ""]
+        for c in o["cautions"]:
+            lines.append(f"- ⚠ {_md(c['text'])} (with: {_md(c['with'])}; rule {_md(c['rule'])})")
+            _md_evidence(lines, c["evidence"], "  ")
+    if o["side_effects"]:
+        lines += ["", f"**Side effects to watch for:** {_md(', '.join(o['side_effects']))}"]
+    watch = o["warnings"] + o["monitoring"]
+    if watch:
+        lines += ["", "**Warnings and monitoring**", ""]
+        lines += [f"- {_md(w['text'])} — {_md(citation(w['evidence'][0]))}" for w in watch]
+    dated = o["approvals"] + o["studied_in_sma"]
+    if dated:
+        lines += ["", "**Dates and study status**", ""]
+        lines += [f"- {_md(f['text'])} — {_md(citation(f['evidence'][0]))}" for f in dated]
+    lines += ["", "**Evidence**", ""]
+    _md_evidence(lines, o["evidence"])
+    lines.append("")
+
+
+def render_markdown(plan: dict[str, Any]) -> str:
+    """The plan as Markdown: headings per care domain, every line with its basis."""
+    view = plan_view(plan)
+    lines = [f"# {TITLE}", "", f"> **{_md(view['disclaimer'])}**", "", INTRO, "", "## Profile", ""]
+    lines += ["| Detail | Value |", "|---|---|"]
+    lines += [f"| {_md(r['label'])} | {_md(r['value'])} |" for r in plan["profile_display"]]
+    s = plan["summary"]
+    lines += [
+        "",
+        f"**Summary:** {s['suggested']} to discuss, {s['needs_review']} needing review, "
+        f"{s['not_eligible']} not eligible according to the sources shown.",
+        "",
+    ]
+    for d in view["domains"]:
+        lines += [f"## {_md(d['name'])}", ""]
+        for o in d["option_list"]:
+            _md_option(lines, o)
+        if d["standard_list"]:
+            lines += ["### Care standards (from care-standard summaries, 2018)", ""]
+            for st in d["standard_list"]:
+                sec = " [secondary source only]" if st["secondary"] else ""
+                lines.append(
+                    f"- **{_md(st['id'])}** (for {_md(st['applies_to'])}): {_md(st['text'])}{sec}"
+                )
+                for ev in st["evidence"]:
+                    lines.append(f"  - {_md(citation(ev))}")
+            lines.append("")
+        if d["questions"]:
+            lines += ["### Questions for the care team", ""]
+            lines += [f"{i}. {_md(q)}" for i, q in enumerate(d["questions"], 1)]
+            lines.append("")
+    lines += ["## Sources", ""]
+    for src in plan["sources"]:
+        url = f" — <{src['url']}>" if src.get("url") else ""
+        lines.append(
+            f"- {_md(src['title'])} — {_md(src['publisher'])} — {_md(src['dated'])}"
+            f"{' — secondary source' if src['grade'] == 'secondary' else ''}{url}"
+        )
+    g = plan["generated_from"]
+    lines += [
+        "",
+        "---",
+        "",
+        f"Generated by {_md(g['generator'])} from knowledge base {_md(g['kb_version'] or 'n/a')}"
+        f" and rules {_md(g['rules_version'])}.",
+        "",
+        f"*{_md(view['disclaimer'])}*",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --- HTML and PDF -------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    try:
+        import jinja2
+    except ImportError:  # pragma: no cover - jinja2 is a base dependency
+        raise SmanavError("HTML output needs Jinja2: pip install jinja2") from None
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("smanav", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["citation"] = citation
+    env.filters["quote"] = _quote
+    env.filters["unique_quotes"] = _unique_quotes
+    env.filters["ref"] = jinja2.pass_context(_ref)
+    return env
+
+
+def _ref(ctx: Any, ev: dict[str, Any]) -> str:
+    """[n]: the number of an evidence entry's source in the plan's source list."""
+    n = ctx["source_numbers"].get(ev["source"])
+    return f"[{n}]" if n else ""
+
+
+def _unique_quotes(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Evidence with each passage once (several statements may rest on one passage)."""
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for ev in evidence:
+        key = (ev["source"], ev["start"], ev["end"], ev.get("quote") or ev.get("statement"))
+        if key not in seen:
+            seen.add(key)
+            out.append(ev)
+    return out
+
+
+def render_html(plan: dict[str, Any], *, standalone: bool = True, print_css: bool = False) -> str:
+    """The plan as HTML: a whole page, or (standalone=False) a fragment for a site's layout."""
+    env = _env()
+    view = plan_view(plan)
+    template = "plan/sheet.html" if print_css else "plan/body.html"
+    body = env.get_template(template).render(**view)
+    if not standalone:
+        return body
+    return env.get_template("plan/page.html").render(body=body, print_css=print_css, **view)
+
+
+def render_pdf(plan: dict[str, Any]) -> bytes:
+    """A printable care-discussion sheet (A4) with the disclaimer, sources and dates."""
+    try:
+        from weasyprint import HTML  # type: ignore[import-untyped]
+    except ImportError:
+        raise SmanavError(
+            "PDF output needs the pdf extra: pip install 'smanav[pdf]' (WeasyPrint)"
+        ) from None
+    pdf = HTML(string=render_html(plan, print_css=True)).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)
