@@ -83,6 +83,7 @@ def _print_error(exc: SmanavError) -> None:
 
 # Command modules register themselves on `app`; one import line per module.
 from . import browse  # noqa: E402,F401
+from . import ingest  # noqa: E402,F401
 from . import web  # noqa: E402,F401
 from . import search  # noqa: E402,F401
 

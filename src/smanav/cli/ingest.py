@@ -1,0 +1,218 @@
+"""Editors' commands: ingest, extract, review (a few lines each over the library)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from . import JsonOpt, app, disclaimer, emit_json, err, out, state
+
+PathsArg = Annotated[
+    list[Path],
+    typer.Argument(help="Files or folders (.txt, .md, .html, .pdf).", show_default=False),
+]
+MaxBytesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-bytes",
+        help="Refuse files larger than this (default 20 MB, or $SMANAV_MAX_BYTES).",
+        envvar="SMANAV_MAX_BYTES",
+    ),
+]
+
+
+def _phrase(a: dict[str, Any]) -> str:
+    from ..kb import _PHRASES
+    from ..models import Predicate
+
+    obj = a.get("object_name") or a.get("value") or ""
+    text = f"{a['subject_name']} {_PHRASES[Predicate(a['predicate'])]} {obj}".strip()
+    if a["predicate"] in ("eligibility", "route") and a.get("value"):
+        text = f"{a['subject_name']} {_PHRASES[Predicate(a['predicate'])]} {a['value']}"
+    q = a.get("qualifiers") or {}
+    if q.get("date"):
+        text += f" ({q['date'][:4] if q.get('date_precision') == 'year' else q['date']})"
+    if a["certainty"] != "asserted":
+        text += f" [{a['certainty']}]"
+    return text
+
+
+@app.command()
+def ingest(
+    paths: PathsArg,
+    workers: Annotated[
+        int,
+        typer.Option(help="Extract in N Dask worker processes (0: in this process)."),
+    ] = 0,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
+    max_bytes: MaxBytesOpt = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Documents per Dask task (default: automatic).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Store documents (each version once), extract what they say, and queue it for review."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from ..ingest import ingest_paths
+    from ..settings import default_db_path
+
+    show = not as_json and sys.stderr.isatty()
+    with Progress(
+        TextColumn("[bold]Ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+        disable=not show,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def tick(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=escape(Path(name).name))
+
+        result = ingest_paths(
+            paths,
+            state.db or default_db_path(),
+            workers=workers,
+            scheduler=scheduler,
+            max_bytes=max_bytes,
+            batch_size=batch_size,
+            progress=tick,
+        )
+    if as_json:
+        emit_json(result)
+    else:
+        for d in result["documents"]:
+            if d["status"] == "error":
+                err.print(f"[bold red]Error:[/] {escape(d['file'])}: {escape(d['message'])}")
+            elif d["status"] == "unchanged":
+                out.print(f"[dim]unchanged[/]  {escape(d['file'])}")
+            else:
+                label = "new version" if d["status"] == "new_version" else "added"
+                out.print(
+                    f"[green]{label}[/]  {escape(d['file'])} → [bold]{d['source']}[/] "
+                    f"(v{d['version']}, {d['mentions']} mentions, {d['queued']} to review)"
+                )
+        out.print(
+            f"{result['added']} added, {result['new_version']} new versions, "
+            f"{result['unchanged']} unchanged, {result['error']} rejected; "
+            f"{result['queued']} assertions queued (see `smanav review`)."
+        )
+        disclaimer()
+    if result["error"]:
+        raise typer.Exit(2)
+
+
+@app.command()
+def extract(paths: PathsArg, max_bytes: MaxBytesOpt = None, as_json: JsonOpt = False) -> None:
+    """Show the mentions and assertions found in documents, storing nothing."""
+    from ..extract import extract_paths
+    from . import kb
+
+    result = extract_paths(paths, kb(), max_bytes)
+    if as_json:
+        emit_json(result)
+    else:
+        for doc in result["documents"]:
+            out.print(f"\n[bold]{escape(doc['title'])}[/]  [dim]{escape(doc['source'])}[/]")
+            table = Table(title="Mentions", show_lines=False)
+            for col in ("Text", "Concept", "Kind", "Offsets"):
+                table.add_column(col)
+            for m in doc["mentions"]:
+                cid = m["concept"] + (" (new)" if m["new"] else "")
+                table.add_row(escape(m["text"]), cid, m["kind"], f"{m['start']}-{m['end']}")
+            out.print(table)
+            for a in doc["assertions"]:
+                ev = a["evidence"][0]
+                out.print(f"- {escape(_phrase(a))}  [dim]{ev['start']}-{ev['end']}[/]")
+        for e in result["errors"]:
+            err.print(f"[bold red]Error:[/] {escape(e['file'])}: {escape(e['message'])}")
+        disclaimer()
+    if result["errors"]:
+        raise typer.Exit(2)
+
+
+def _ids(values: list[str] | None) -> list[str]:
+    return [v.strip() for raw in values or [] for v in raw.split(",") if v.strip()]
+
+
+@app.command()
+def review(
+    document: Annotated[
+        str | None, typer.Option(help="Only this document (source id, path, file name or title).")
+    ] = None,
+    status: Annotated[
+        str, typer.Option(help="List pending, accepted, rejected or all assertions.")
+    ] = "pending",
+    accept: Annotated[
+        list[str] | None,
+        typer.Option("--accept", help="Accept these ids (repeat or comma-separate)."),
+    ] = None,
+    reject: Annotated[
+        list[str] | None,
+        typer.Option("--reject", help="Reject these ids (repeat or comma-separate)."),
+    ] = None,
+    accept_all: Annotated[
+        bool, typer.Option("--accept-all", help="Accept every pending one (of --document).")
+    ] = False,
+    reject_all: Annotated[
+        bool, typer.Option("--reject-all", help="Reject every pending one (of --document).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List queued assertions with their passages, or accept/reject them."""
+    from ..review import review_decide, review_list
+
+    db = state.db
+    if accept or reject or accept_all or reject_all:
+        result = review_decide(db, _ids(accept), _ids(reject), accept_all, reject_all, document)
+        if as_json:
+            emit_json(result)
+            return
+        out.print(f"{len(result['accepted'])} accepted, {len(result['rejected'])} rejected.")
+        for c in result["conflicts"]:
+            _print_conflict(c["id"], c)
+        disclaimer()
+        return
+    listing = review_list(db, document, status)
+    if as_json:
+        emit_json(listing)
+        return
+    if not listing["documents"]:
+        out.print(f"No {status} assertions.")
+    for d in listing["documents"]:
+        date = f", updated {d['last_updated']}" if d["last_updated"] else ""
+        out.print(f"\n[bold]{escape(d['title'])}[/] [dim]({d['source']}, v{d['version']}{date})[/]")
+        for a in d["assertions"]:
+            out.print(f"  [cyan]{a['id']}[/] {escape(_phrase(a))}")
+            passage = " ".join(a["passage"]["text"].split())
+            out.print(
+                f"    [dim]“{escape(passage)}” ({a['passage']['start']}-{a['passage']['end']})[/]"
+            )
+            for c in a["conflicts"]:
+                _print_conflict(a["id"], c)
+    out.print(
+        f"\n{listing['count']} shown. Accept with `smanav review --accept ID`, "
+        "or `--accept-all --document X`."
+    )
+    disclaimer()
+
+
+def _print_conflict(aid: str, c: dict[str, Any]) -> None:
+    ex = c["existing"]
+    cites = "; ".join(f"{e['title']} ({e['date'] or 'undated'})" for e in ex["evidence"])
+    out.print(
+        f"    [yellow]conflict[/] ({escape(c['reason'])}): {aid} from {c['source']} "
+        f"({c['date'] or 'undated'}) disagrees with {ex['id']}: {escape(ex['text'])} "
+        f"— {escape(cites)}"
+    )
