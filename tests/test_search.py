@@ -184,6 +184,67 @@ QUESTIONS: list[tuple[str, tuple[str, ...], tuple[str, ...], bool]] = [
 ]
 
 
+#: Written after the lexicon and answer rules were tuned on QUESTIONS, and never tuned
+#: on: bench/search.py --quality reports it separately as the honest figure. Here it
+#: only has to give a clean answer.
+HELD_OUT: list[tuple[str, tuple[str, ...], tuple[str, ...], bool]] = [
+    (
+        "my little one dribbles constantly, any drugs for it?",
+        ("glycopyrrolate", "atropine", "amitriptyline"),
+        (),
+        True,
+    ),
+    ("his legs go rigid, what eases that?", ("muscle-relaxants", "baclofen"), (), True),
+    ("what pills relax tight muscles?", ("muscle-relaxants",), (), True),
+    (
+        "she gets out of breath easily, what support exists?",
+        ("respiratory-insufficiency", "ventilation"),
+        (),
+        True,
+    ),
+    ("what is the oral SMA drug called?", ("risdiplam",), (), True),
+    (
+        "which company is behind the gene therapy?",
+        ("onasemnogene-abeparvovec", "novartis"),
+        (),
+        True,
+    ),
+    ("Is Spinraza for grown-ups too?", ("nusinersen",), ("adults",), True),
+    (
+        "my toddler is 30 months, can she get zolgensma?",
+        ("onasemnogene-abeparvovec", "onasemnogene-abeparvovec-it"),
+        (),
+        True,
+    ),
+    (
+        "are valium and xanax benzodiazepines?",
+        ("diazepam", "alprazolam", "benzodiazepines"),
+        (),
+        True,
+    ),
+    ("what problems can muscle relaxants cause?", ("muscle-relaxants",), ("Headache",), True),
+    ("can I have a drink if I take tizanidine?", ("tizanidine", "alcohol"), (), True),
+    ("how is evrysdi taken?", ("risdiplam",), ("mouth",), True),
+    ("how long has Spinraza been around?", ("nusinersen",), ("2016",), True),
+    ("can SMA be fixed for good?", ("sma",), ("no cure",), True),
+    ("what do you do if the spine starts to bend?", ("scoliosis", "back-brace"), (), True),
+    ("is a feeding tube needed if he can't swallow?", ("dysphagia", "feeding-tube"), (), True),
+    ("why does he get chest infections after eating?", ("lung-infection", "aspiration"), (), True),
+    ("what does an occupational therapist do for SMA?", ("occupational-therapy",), (), True),
+    (
+        "how does the gene therapy fix the missing gene?",
+        ("onasemnogene-abeparvovec", "smn1"),
+        (),
+        True,
+    ),
+    ("what liver checks come with Itvisma?", ("onasemnogene-abeparvovec-it",), ("liver",), True),
+    ("who makes the drug Robinul?", ("glycopyrrolate",), (), False),
+    ("does Spinraza cause hair loss?", ("nusinersen",), (), False),
+    ("what are braces for arms and legs for?", ("limb-braces",), (), True),
+    ("my baby is floppy, what could help?", ("hypotonia",), (), False),
+]
+
+
 def _ids(result: dict[str, object]) -> set[str]:
     return {c["concept"] for c in result["concepts"]}  # type: ignore[attr-defined, index]
 
@@ -207,6 +268,12 @@ def test_question_set(
     else:
         assert not res["statements"]
     assert res["disclaimer"] == DISCLAIMER
+
+
+@pytest.mark.parametrize("question", [q for q, *_ in HELD_OUT])
+def test_held_out_questions_get_a_clean_answer(kb: KnowledgeBase, question: str) -> None:
+    res = ask(question, kb)
+    assert res["answer"] and (res["citations"] or res["closest"] or not res["found"])
 
 
 def test_question_set_is_large_enough() -> None:
