@@ -222,7 +222,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
         messages = {
-            404: f"there is no page at {request.url.path}",
+            404: f"There is no page at {request.url.path}",
             405: f"{request.method} is not allowed here",
         }
         message = messages.get(exc.status_code, str(exc.detail))
@@ -236,7 +236,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # Never a traceback to the user; the server log keeps it.
         return error_response(
-            request, 500, error_body(None, "something went wrong on our side; nothing was stored")
+            request, 500, error_body(None, "Something went wrong on our side; nothing was stored.")
         )
 
 

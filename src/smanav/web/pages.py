@@ -13,13 +13,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..browse import show_concept, symptoms_list, treatments_list
+from ..browse import symptoms_list, treatments_list
 from ..kb import KnowledgeBase
 from ..models import INTERVENTION_KINDS, Concept
 from ..settings import DISCLAIMER
 from .app import get_kb
 from .templating import concept_url, respond, wants_json
-from .views import home_view, sources_view, symptom_view
+from .views import home_view, show, sources_view, symptom_view
 
 __all__ = ["router"]
 
@@ -74,7 +74,7 @@ async def treatment(request: Request, name: str, kb: KnowledgeBase = KB) -> Resp
     concept = kb.concepts.get(name)
     if concept is None or concept.kind not in INTERVENTION_KINDS:
         return _canonical(request, _resolve(kb, name))
-    return respond(request, "concept.html", show_concept(kb, concept.id))
+    return respond(request, "concept.html", show(kb, concept))
 
 
 @page("/symptoms")
@@ -96,7 +96,7 @@ async def concept_page(request: Request, name: str, kb: KnowledgeBase = KB) -> R
     concept = kb.concepts.get(name) or _resolve(kb, name)
     if concept.kind in INTERVENTION_KINDS or concept.kind == "symptom" or concept.id != name:
         return _canonical(request, concept)
-    return respond(request, "concept.html", show_concept(kb, concept.id))
+    return respond(request, "concept.html", show(kb, concept))
 
 
 @page("/sources")

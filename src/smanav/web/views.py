@@ -10,11 +10,12 @@ import datetime as dt
 from typing import Any
 
 from ..browse import DOMAIN_NAMES, show_concept, sources_list, symptoms_list, treatments_list
+from ..errors import NotFound
 from ..kb import KnowledgeBase
-from ..models import Assertion, CareDomain, Predicate
+from ..models import Assertion, CareDomain, Concept, Predicate
 from ..settings import DISCLAIMER
 
-__all__ = ["ABOUT", "fact_date", "home_view", "sources_view", "symptom_view"]
+__all__ = ["ABOUT", "fact_date", "home_view", "show", "sources_view", "symptom_view"]
 
 ABOUT = (
     "smanav (SMA Navigator) collects what published sources say about treating spinal "
@@ -38,6 +39,14 @@ SUPERSEDABLE = frozenset(
 )
 
 
+def show(kb: KnowledgeBase, concept: Concept) -> dict[str, Any]:
+    """``show_concept`` by id; an id that is not also a name goes through the name."""
+    try:
+        return show_concept(kb, concept.id)
+    except NotFound:
+        return {**show_concept(kb, concept.name), "query": concept.id}
+
+
 def home_view(kb: KnowledgeBase) -> dict[str, Any]:
     """What smanav is, and the ways in: by care domain and by symptom."""
     listed = treatments_list(kb)["treatments"]
@@ -56,7 +65,7 @@ def home_view(kb: KnowledgeBase) -> dict[str, Any]:
 
 def symptom_view(kb: KnowledgeBase, cid: str) -> dict[str, Any]:
     """A symptom and what the sources say may help, grouped by care domain, with evidence."""
-    result = show_concept(kb, cid)
+    result = show(kb, kb.concepts[cid])
     groups: dict[str, dict[str, Any]] = {}
     for a in kb.about(cid):
         if a.predicate != Predicate.addresses_symptom or a.object != cid:

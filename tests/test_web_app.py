@@ -1,0 +1,451 @@
+"""The web pages and the JSON API as a browser or a script sees them (no real browser here)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from smanav.settings import DISCLAIMER
+from smanav.web import create_app
+
+
+@pytest.fixture(scope="module")
+def client(db_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(db_path)) as c:
+        yield c
+
+
+def text_of(html: str) -> str:
+    """The visible words of a page, roughly: tags dropped, whitespace squeezed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+# --- pages and their JSON twins -----------------------------------------------------
+PAGES = [
+    ("/", "SMA treatments, with their sources"),
+    ("/treatments", "Treatments and aids"),
+    ("/treatments?domain=breathing", "Non-invasive ventilation"),
+    ("/treatments/nusinersen", "Spinraza"),
+    ("/symptoms", "Symptoms and what may help"),
+    ("/symptoms/drooling", "Glycopyrrolate"),
+    ("/concepts/sma", "Spinal muscular atrophy"),
+    ("/sources", "Sources and their dates"),
+    ("/search?q=drooling", "Drooling"),
+    ("/ask?q=what+helps+with+drooling", "Answer"),
+    ("/plan", "Prepare a care-discussion plan"),
+    ("/docs", "/api/plan"),
+]
+
+
+@pytest.mark.parametrize(("path", "needle"), PAGES)
+def test_every_page_renders_with_landmarks_and_the_disclaimer(
+    client: TestClient, path: str, needle: str
+) -> None:
+    r = client.get(path)
+    assert r.status_code == 200, r.text[:500]
+    assert r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert needle in text_of(html)
+    assert DISCLAIMER in text_of(html)
+    for landmark in ('<main id="main"', "<header", "<nav", "<footer", 'href="#main"'):
+        assert landmark in html
+    assert len(re.findall(r"<h1[ >]", html)) == 1
+
+
+@pytest.mark.parametrize("path", [p for p, _ in PAGES if p not in ("/docs",)])
+def test_every_page_has_a_json_twin_with_the_same_data(client: TestClient, path: str) -> None:
+    base, _, query = path.partition("?")
+    twin = ("/index" if base == "/" else base) + ".json" + (f"?{query}" if query else "")
+    by_suffix = client.get(twin)
+    by_param = client.get(path + ("&" if query else "?") + "format=json")
+    assert by_suffix.status_code == by_param.status_code == 200
+    assert by_suffix.headers["content-type"].startswith("application/json")
+    assert by_suffix.json() == by_param.json()
+    assert by_suffix.json()["disclaimer"] == DISCLAIMER
+
+
+def test_treatment_page_twin_is_the_library_view(client: TestClient, kb: Any) -> None:
+    from smanav.browse import show_concept
+
+    assert client.get("/treatments/risdiplam.json").json() == show_concept(kb, "risdiplam")
+
+
+def test_treatment_page_shows_sections_quotes_and_sources(client: TestClient) -> None:
+    page = text_of(client.get("/treatments/onasemnogene-abeparvovec").text)
+    for heading in ("What it is", "Who it is for", "Approvals and dates"):
+        assert heading in page
+    # Both the 2020 article and the label are shown on who may receive it.
+    assert "SMA News Today" in page and "NDC List" in page
+    assert "characters" in page  # a locator into the article
+    assert "secondary source" in page
+
+
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [
+        ("spinraza", "/treatments/nusinersen"),
+        ("Zolgensma", "/treatments/onasemnogene-abeparvovec"),
+        ("Robinul", "/treatments/glycopyrrolate"),
+        ("nusinersn", "/treatments/nusinersen"),  # a small typo
+        ("drooling", "/symptoms/drooling"),  # a symptom asked for as a treatment
+    ],
+)
+def test_brand_names_and_synonyms_redirect_to_the_generic_page(
+    client: TestClient, name: str, target: str
+) -> None:
+    r = client.get(f"/treatments/{name}", follow_redirects=False)
+    assert r.status_code == 301
+    assert r.headers["location"] == target
+    twin = client.get(f"/treatments/{name}.json", follow_redirects=False)
+    assert twin.headers["location"] == target + ".json"
+
+
+def test_lay_words_redirect_to_the_symptom_page(client: TestClient) -> None:
+    r = client.get("/symptoms/too much saliva", follow_redirects=False)
+    assert r.status_code == 301
+    assert r.headers["location"].startswith("/symptoms/")
+
+
+def test_symptom_page_groups_what_helps_by_domain_with_sources(client: TestClient) -> None:
+    data = client.get("/symptoms/drooling.json").json()
+    domains = [g["domain"] for g in data["by_domain"]]
+    assert "symptom-medicines" in domains
+    options = [o for g in data["by_domain"] for o in g["options"]]
+    assert all(st["evidence"] for o in options for st in o["statements"])
+
+
+def test_sources_page_flags_the_2020_article_against_the_newer_label(client: TestClient) -> None:
+    data = client.get("/sources.json").json()
+    article = next(s for s in data["sources"] if s["source"] == "smant-treatment")
+    assert article["facts"], "the founding article carries statements"
+    stale = [
+        s
+        for s in article["stale"]
+        if s["subject"] == "onasemnogene-abeparvovec" and s["predicate"] == "eligibility"
+    ]
+    assert stale, "the 2020 age statement has a newer, different label statement"
+    assert stale[0]["date"] == "2020-06-16"
+    newer_sources = {ev["source"] for n in stale[0]["newer"] for ev in n["sources"]}
+    assert "ndclist-zolgensma-label" in newer_sources
+    page = text_of(client.get("/sources").text)
+    assert "Newer dated facts exist" in page
+
+
+# --- errors: one shape ---------------------------------------------------------------
+def test_unknown_name_is_404_with_suggestions(client: TestClient) -> None:
+    r = client.get("/api/treatments/nusinersennn-xx")
+    assert r.status_code == 404
+    err = r.json()["error"]
+    assert set(err) >= {"field", "message", "suggestions"}
+    assert err["field"] == "name"
+    assert "Nusinersen" in err["suggestions"]
+    page = client.get("/treatments/nusinersennn-xx")
+    assert page.status_code == 404
+    assert "Did you mean" in page.text and 'href="/concepts/Nusinersen"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/search?q=drooling&limit=0", "query.limit"),
+        ("/api/search?q=drooling&limit=many", "query.limit"),
+        ("/api/search", "query.q"),
+        ("/api/treatments?domain=astrology", "domain"),
+    ],
+)
+def test_bad_query_input_is_422_naming_the_field(
+    client: TestClient, path: str, field: str
+) -> None:
+    r = client.get(path)
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["field"] == field
+    assert err["message"]
+
+
+def test_unknown_route_and_method_use_the_error_shape(client: TestClient) -> None:
+    r = client.get("/api/no-such-thing")
+    assert r.status_code == 404
+    assert r.json()["error"]["message"].startswith("There is no page")
+    r = client.delete("/api/treatments")
+    assert r.status_code == 405
+    assert "error" in r.json()
+
+
+def test_request_bodies_over_one_megabyte_are_refused_with_413(client: TestClient) -> None:
+    big = json.dumps({"age": "8m", "symptoms": ["x" * 1_100_000]})
+    r = client.post("/api/plan", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["error"]["field"] == "body"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted while streaming
+        for _ in range(20):
+            yield b" " * 100_000
+
+    r = client.post("/api/plan", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_malformed_json_is_422_naming_the_body(client: TestClient) -> None:
+    r = client.post(
+        "/api/plan", content=b'{"age": 8,', headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "body"
+    assert "JSON" in r.json()["error"]["message"]
+
+
+# --- security ------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/", "/api/treatments", "/nope", "/static/site.css"])
+def test_security_headers_on_every_response(client: TestClient, path: str) -> None:
+    h = client.get(path).headers
+    csp = h["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert h["x-content-type-options"] == "nosniff"
+    assert h["referrer-policy"] == "no-referrer"
+
+
+def test_pages_have_no_inline_scripts_or_styles(client: TestClient) -> None:
+    for path in ("/", "/treatments/nusinersen", "/plan", "/docs"):
+        html = client.get(path).text
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
+        assert " style=" not in html and "<style" not in html, path
+        assert not re.search(r"<[^>]+\son[a-z]+\s*=", html), path  # no inline handlers
+
+
+# --- the API -------------------------------------------------------------------------
+def test_api_lists_and_shows_treatments_like_the_cli(client: TestClient, kb: Any) -> None:
+    from smanav.browse import symptoms_list, treatments_list
+
+    assert client.get("/api/treatments").json() == treatments_list(kb)
+    assert client.get("/api/treatments?domain=breathing").json() == treatments_list(
+        kb, "breathing"
+    )
+    assert client.get("/api/symptoms").json() == symptoms_list(kb)
+    evrysdi = client.get("/api/treatments/Evrysdi").json()
+    assert evrysdi["concept"] == "risdiplam"
+
+
+def test_api_sources_search_and_ask(client: TestClient) -> None:
+    sources = client.get("/api/sources").json()
+    assert {"source", "date", "facts", "stale"} <= set(sources["sources"][0])
+    found = client.get("/api/search", params={"q": "too much saliva", "limit": 3}).json()
+    assert found["query"] == "too much saliva"
+    assert len(found["passages"]) <= 3
+    answer = client.get("/api/ask", params={"q": "What helps with drooling?"}).json()
+    assert {"question", "answer", "concepts", "citations"} <= set(answer)
+    posted = client.post("/api/ask", json={"question": "What helps with drooling?"}).json()
+    assert posted == answer
+
+
+def test_api_plan_returns_the_library_plan_and_stores_nothing(
+    client: TestClient, kb: Any
+) -> None:
+    from smanav.plan import make_plan
+
+    profile = {"age": "30m", "sma_type": 2, "functional_status": "sitter"}
+    r = client.post("/api/plan", json=profile)
+    assert r.status_code == 200
+    assert r.headers["cache-control"] == "no-store"
+    assert r.json() == make_plan(profile, kb)
+    zolgensma = next(o for o in r.json()["options"] if o["concept"] == "onasemnogene-abeparvovec")
+    assert zolgensma["status"] == "not_eligible"
+
+
+@pytest.mark.parametrize(
+    ("profile", "field"),
+    [
+        ({"age": -3}, "age_months"),
+        ({"age": "8m", "sma_type": 9}, "sma_type"),
+        ({"age": "8m", "functional_status": "runner"}, "functional_status"),
+        ({"age": "8m", "symptoms": ["droolz"]}, "symptoms[0]"),
+        ({"sma_type": 1}, "age_months"),
+    ],
+)
+def test_api_plan_rejects_bad_profiles_with_the_field(
+    client: TestClient, profile: dict[str, Any], field: str
+) -> None:
+    r = client.post("/api/plan", json=profile)
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["field"] == field
+    assert err["message"]
+
+
+def test_api_plan_body_must_be_an_object(client: TestClient) -> None:
+    r = client.post("/api/plan", json=["8m"])
+    assert r.status_code == 422
+    assert r.json()["error"]["field"].startswith("body")
+
+
+def test_openapi_documents_every_api_route(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in (
+        "/api/treatments",
+        "/api/treatments/{name}",
+        "/api/symptoms",
+        "/api/sources",
+        "/api/search",
+        "/api/ask",
+        "/api/plan",
+        "/fhir/PlanDefinition",
+        "/fhir/CarePlan/$generate",
+        "/cds-services",
+    ):
+        assert path in spec["paths"], path
+    docs = client.get("/docs.json").json()
+    assert {op["path"] for op in docs["operations"]} == set(spec["paths"])
+    assert client.get("/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+# --- the plan wizard without a browser ----------------------------------------------
+def test_wizard_posts_a_plan_page_and_keeps_nothing(client: TestClient) -> None:
+    form = {
+        "age": "8m",
+        "sma_type": "1",
+        "functional_status": "non-sitter",
+        "symptoms": ["drooling"],
+        "medications": "baclofen",
+        "alcohol_use": "yes",
+    }
+    r = client.post("/plan", data=form)
+    assert r.status_code == 200
+    assert r.headers["cache-control"] == "no-store"
+    page = text_of(r.text)
+    assert "Care-discussion plan" in page and "Nusinersen" in page
+    assert "Download as PDF" in page
+    pdf = client.post("/plan.pdf", data=form)
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert "attachment" in pdf.headers["content-disposition"]
+
+
+def test_wizard_errors_appear_next_to_the_field_in_words(client: TestClient) -> None:
+    r = client.post("/plan", data={"age": "-3", "other_symptoms": "droolz"})
+    assert r.status_code == 422
+    html = r.text
+    age = re.search(r'<p id="age-error"[^>]*>(.*?)</p>', html, re.S)
+    assert age and "negative" in text_of(age.group(1))
+    other = re.search(r'<p id="other_symptoms-error"[^>]*>(.*?)</p>', html, re.S)
+    assert other and "droolz" in text_of(other.group(1)) and "Drooling" in other.group(1)
+    assert 'aria-invalid="true"' in html and 'aria-describedby="age-hint age-error"' in html
+    assert 'value="-3"' in html  # what was typed is kept
+    assert 'href="#field-age"' in html  # the summary links to the field
+
+
+def test_wizard_change_answers_keeps_what_was_entered(client: TestClient) -> None:
+    r = client.post("/plan/edit", data={"age": "3y", "symptoms": ["scoliosis"]})
+    assert r.status_code == 200
+    assert 'value="3y"' in r.text
+    assert re.search(r'id="sym-scoliosis"[^>]*checked', r.text)
+
+
+# --- untrusted text is shown as text ------------------------------------------------
+HOSTILE_TEXT = (
+    'Evil pill <script>alert("passage")</script> helps with drooling, '
+    'says <img src=x onerror="alert(2)"> someone.'
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_client(db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A copy of the knowledge base with an ingested document full of markup."""
+    import hashlib
+    import sqlite3
+
+    from smanav.kb import norm_name
+    from smanav.models import Assertion, Concept, Source
+    from smanav.store import Store, bump_generation
+
+    path = tmp_path_factory.mktemp("hostile") / "smanav.db"
+    with sqlite3.connect(db_path) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+    start = HOSTILE_TEXT.index("Evil")
+    end = len(HOSTILE_TEXT)
+    span = HOSTILE_TEXT[start:end]
+    source = Source(
+        id="evil-source",
+        title='<script>alert("title")</script> Evil article',
+        publisher="<b>Nobody</b>",
+        url="javascript:alert(1)",
+        kind="article",
+        grade="secondary",
+    )
+    concept = Concept(
+        id="evil-pill",
+        kind="drug",
+        name='<img src=x onerror="alert(3)">Evil pill',
+        domain="symptom-medicines",
+    )
+    assertion = Assertion(
+        id="evil-pill-definition",
+        subject="evil-pill",
+        predicate="definition",
+        value='<script>alert("value")</script> a pill made up for this test',
+        evidence=[
+            {
+                "source": "evil-source",
+                "start": start,
+                "end": end,
+                "sha256": hashlib.sha256(span.encode()).hexdigest(),
+            }
+        ],
+        status="accepted",
+    )
+    with Store(path) as store, store.atomic() as db:
+        db.execute(
+            "INSERT INTO sources VALUES (?, 'ingested', ?)", (source.id, source.model_dump_json())
+        )
+        db.execute(
+            "INSERT INTO documents VALUES (?, 'ingested', ?, ?)",
+            (source.id, hashlib.sha256(HOSTILE_TEXT.encode()).hexdigest(), HOSTILE_TEXT),
+        )
+        db.execute(
+            "INSERT INTO passage_fts VALUES (?, 'ingested', 0, ?, ?)",
+            (source.id, len(HOSTILE_TEXT), HOSTILE_TEXT),
+        )
+        db.execute(
+            "INSERT INTO concepts VALUES (?, 'ingested', 'drug', ?, ?, ?)",
+            (concept.id, concept.name, "symptom-medicines", concept.model_dump_json()),
+        )
+        db.execute(
+            "INSERT INTO names VALUES (?, ?, ?, 'name', 'ingested')",
+            (concept.id, concept.name, norm_name(concept.name)),
+        )
+        db.execute(
+            "INSERT INTO assertions VALUES (?, 'ingested', ?, 'definition', NULL, 'accepted', ?)",
+            (assertion.id, assertion.subject, assertion.model_dump_json()),
+        )
+        bump_generation(db)
+    with TestClient(create_app(path)) as c:
+        yield c
+
+
+@pytest.mark.parametrize(
+    "path", ["/treatments/evil-pill", "/treatments", "/sources", "/search?q=evil+pill+drooling"]
+)
+def test_markup_in_ingested_documents_renders_as_text(
+    hostile_client: TestClient, path: str
+) -> None:
+    r = hostile_client.get(path)
+    assert r.status_code == 200
+    html = r.text
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
+    assert "javascript:" not in html
+    assert "&lt;script&gt;alert(" in html or "&lt;img src=x" in html
+
+
+def test_markup_is_kept_verbatim_in_json(hostile_client: TestClient) -> None:
+    data = hostile_client.get("/treatments/evil-pill.json").json()
+    assert data["name"].startswith("<img src=x")
+    quote = data["what_it_is"][0]["evidence"][0]["quote"]
+    assert '<script>alert("passage")</script>' in quote
