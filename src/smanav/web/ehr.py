@@ -301,7 +301,7 @@ async def generate_care_plan(
     result = care_plan(plan)
     patient = next((r for r in _resources(bundle) if r["resourceType"] == "Patient"), {})
     if patient.get("id"):
-        result["subject"] = {"reference": f"Patient/{patient['id']}"}
+        result["subject"] = {**result.get("subject", {}), "reference": f"Patient/{patient['id']}"}
     if notes:
         result.setdefault("note", []).extend({"text": n} for n in notes)
     response = json_response(result, media_type=FHIR_JSON)
