@@ -62,6 +62,9 @@ INTENTS: tuple[Intent, ...] = (
             "bad effects",
             "downside",
             "downsides",
+            "problems can",
+            "cause problems",
+            "what problems",
             "sideeffects",
             "feel sick",
             "make him sleepy",
@@ -106,6 +109,9 @@ INTENTS: tuple[Intent, ...] = (
             "what year",
             "which year",
             "since when",
+            "been around",
+            "how long has",
+            "how long have",
             "licensed",
             "authorised",
             "authorized",
@@ -508,9 +514,11 @@ def _focus(kb: KnowledgeBase, hits: Hits, intents: list[str]) -> list[str]:
     specific = [c for c in mentioned if c not in _BACKGROUND]
     if specific:
         return specific
-    if "cure" in intents and "sma" not in mentioned:
+    if "cure" in intents:
         return ["sma"]
-    return mentioned
+    # Nothing specific named: a concept close in meaning (dense retrieval only) may be.
+    close = [c for c in hits.dense_concepts if c not in _BACKGROUND][:1]
+    return close or mentioned
 
 
 def ask(question: str, kb: KnowledgeBase, dense: bool | None = None) -> dict[str, Any]:
@@ -530,6 +538,11 @@ def ask(question: str, kb: KnowledgeBase, dense: bool | None = None) -> dict[str
     ]
     if substances and "combine" not in intents:
         intents.append("combine")
+    if focus and focus[0] in hits.dense_concepts:
+        ans.lines.append(
+            "The question names nothing smanav knows by name; the closest in meaning is "
+            f"{ans.label(focus[0])}."
+        )
     for cid in focus:
         ans.concept(cid)
         _answer_concept(kb, ans, cid, intents, substances, focus)
@@ -652,7 +665,11 @@ def _answer_concept(
             if not asked
             else tuple(p for i in asked for p in _BY_NAME[i].predicates)
         )
-        ans.add(f"{name} — what the sources say:", _own(kb, cid, preds))
+        rows = _own(kb, cid, preds)
+        if c.kind == ConceptKind.organisation:
+            # What a company or a professional does is said of the treatment it is linked to.
+            rows += [a for a in kb.about(cid) if a.object == cid]
+        ans.add(f"{name} — what the sources say:", rows)
     if len(ans.used) == before and c.kind not in _SUBSTANCE_KINDS:
         wanted = [_BY_NAME[i].missing for i in intents if i in _BY_NAME] or [
             "anything about {name}"

@@ -100,6 +100,17 @@ class DenseIndex:
         order = sims.argsort()[::-1][:limit]
         return [self.concept_ids[i] for i in order if sims[i] >= floor]
 
+    def clear_winner(self, query: str, floor: float, margin: float) -> list[str]:
+        """The one concept clearly closest in meaning, or nothing."""
+        sims = self.concept_vecs @ self._embed(query)
+        order = sims.argsort()[::-1][:2]
+        if len(order) < 2:
+            return []
+        best, second = float(sims[order[0]]), float(sims[order[1]])
+        if best >= floor and best - second >= margin:
+            return [self.concept_ids[order[0]]]
+        return []
+
 
 _DENSE: weakref.WeakKeyDictionary[KnowledgeBase, DenseIndex] = weakref.WeakKeyDictionary()
 

@@ -119,6 +119,8 @@ class Recognizer:
         #: stemmed word tuple -> (HPO id, label) for HPO terms no concept carries
         self.hpo_only: dict[tuple[str, ...], tuple[str, str]] = {}
         self.all_words: list[tuple[frozenset[str], str]] = []
+        #: content-word tuple (stopwords dropped) -> [(concept id, via)]
+        self.loose: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         linked: dict[str, str] = {}
         for c in kb.concepts.values():
             self._add(c.name, c.id, "name")
@@ -161,6 +163,14 @@ class Recognizer:
         hits = self.phrases.setdefault(key, [])
         if all(h[0] != cid for h in hits):
             hits.append((cid, via))
+        # Also by content words alone, for "braces for arms and legs" against "braces for
+        # the arms and legs"; used only where the exact pass found nothing, and only for
+        # names with two or more content words (so "too much spit" never shrinks to "spit").
+        content = tuple(w for w in key if w not in STOPWORDS)
+        if len(content) >= 2 and content != key:
+            loose = self.loose.setdefault(content, [])
+            if all(h[0] != cid for h in loose):
+                loose.append((cid, via))
 
     def _load_hpo(self, conn: sqlite3.Connection, linked: dict[str, str]) -> None:
         try:
@@ -191,6 +201,14 @@ class Recognizer:
             for a, b, hits in _spans(keys, self.phrases)
             for cid, via in hits
         ]
+        idx = [i for i, k in enumerate(keys) if k not in STOPWORDS]
+        for a, b, hits in _spans([keys[i] for i in idx], self.loose):
+            lo, hi = idx[a], idx[b - 1] + 1
+            inside = [m for m in mentions if m.start < hi and lo < m.end]
+            # A longer name read past its small words beats the shorter names inside it.
+            if all(lo <= m.start and m.end <= hi and m.end - m.start < b - a for m in inside):
+                mentions = [m for m in mentions if m not in inside]
+                mentions += [Mention(cid, " ".join(toks[lo:hi]), via, lo, hi) for cid, via in hits]
         # HPO terms no concept carries, only where no concept was found: the curated
         # words come first ("twitching" is a spasm to a family, not fasciculations).
         covered = {p for m in mentions for p in range(m.start, m.end)}

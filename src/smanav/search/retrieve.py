@@ -27,6 +27,12 @@ K = TypeVar("K")
 #: Reciprocal rank fusion constant (the usual 60: later ranks still count a little).
 RRF_K = 60
 
+#: Cosine similarity above which a concept is taken as what a question is about when it
+#: names nothing smanav knows (all-MiniLM-L6-v2; checked on the question sets).
+STRONG_SIMILARITY = 0.5
+#: ... and only when it is ahead of the next concept by this much (no coin tosses).
+MARGIN = 0.03
+
 #: Neighbours worth showing for a concept, most useful relation first.
 _NEIGHBOUR_ORDER: tuple[Predicate, ...] = (
     Predicate.addresses_symptom,
@@ -118,6 +124,8 @@ class Hits:
         self.passages: list[tuple[Passage, float]] = []
         self.concepts: list[tuple[str, float]] = []
         self.dense = False
+        #: Concepts very close in meaning to the whole query (dense retrieval only).
+        self.dense_concepts: list[str] = []
 
 
 def find(query: str, kb: KnowledgeBase, limit: int = 10, dense: bool | None = None) -> Hits:
@@ -150,6 +158,7 @@ def find(query: str, kb: KnowledgeBase, limit: int = 10, dense: bool | None = No
         di = dense_index(kb, idx)
         lists.append((di.passages(query, depth), 1.0))
         concept_lists.append((di.concepts(query, depth), 1.0))
+        hits.dense_concepts = di.clear_winner(query, STRONG_SIMILARITY, MARGIN)
         hits.dense = True
 
     by_key = {p.key: p for p in cited}
