@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import bz2
 import hashlib
+import importlib.util
 import json
 import os
 import pickle
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +83,14 @@ def _cache_dir() -> Path:
 @lru_cache(maxsize=1)
 def drug_dictionary() -> dict[str, tuple[str, bool, str | None]]:
     """variant → (display name of the generic, is a brand, DrugBank id); {} if absent."""
+    # Locate the file without importing the package: its import unpickles everything (~3 s).
+    spec = importlib.util.find_spec("drug_named_entity_recognition")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    source = Path(list(spec.submodule_search_locations)[0]) / "drug_ner_dictionary.pkl.bz2"
     try:
-        pkg = resources.files("drug_named_entity_recognition")
-        source = pkg / "drug_ner_dictionary.pkl.bz2"
         raw = source.read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError):
+    except OSError:
         return {}
     tag = hashlib.sha256(raw).hexdigest()[:16]
     cached = _cache_dir() / f"drugs-{tag}.pickle"
@@ -159,7 +162,7 @@ class LexiconSpec:
             for i, n in enumerate(names):
                 rank = 0 if i < 1 + len(c.synonyms) + len(c.brands) else 1
                 entries.append((n, Entry(e.concept, e.name, e.kind, codes, False, rank)))
-                known.append((norm_name(n), cid))
+                known.append((key_of(n), cid))
         blob = json.dumps([(n, e.concept, e.kind) for n, e in entries]).encode()
         return cls(tuple(entries), tuple(known), hashlib.sha256(blob).hexdigest()[:16])
 
@@ -185,6 +188,8 @@ class Lexicon:
         ambiguous = {key_of(t) for t in r["ambiguous_terms"]}
         cs_max = int(r["case_sensitive_min"])
         known = dict(spec.known)
+        generic_key = lru_cache(maxsize=None)(key_of)
+        new_slug = lru_cache(maxsize=None)(slug)
         lex = cls(spec)
         best: dict[str, int] = {}
 
@@ -212,13 +217,13 @@ class Lexicon:
                 key = key_of(variant)
                 if len(key) < 4 or key in words or key in ambiguous or not key[0].isalpha():
                     continue
-                cid = known.get(norm_name(variant)) or known.get(norm_name(generic))
+                cid = known.get(key) or known.get(generic_key(generic))
                 if cid is not None and cid in by_id:  # more names for a known concept
                     kb_entry = by_id[cid]
                     add(variant, Entry(cid, kb_entry.name, kb_entry.kind, kb_entry.codes, False, 3))
                     continue
                 codes = (("DrugBank", dbid, "unverified"),) if dbid else ()
-                add(variant, Entry(slug(generic), generic.capitalize(), "drug", codes, True, 3))
+                add(variant, Entry(new_slug(generic), generic.capitalize(), "drug", codes, True, 3))
         if hpo:
             extra = r.get("extra_names") or {}
             hpo_known = {code[1]: e for _s, e in spec.entries for code in e.codes}

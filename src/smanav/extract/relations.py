@@ -219,7 +219,21 @@ class _Doc:
             self.route(s, form)
             self.mechanism(s, form)
             self.evidence_in_sma(i, s, form)
+        self.inherit()
         return list(self.found.values())
+
+    def inherit(self) -> None:
+        """ "Relaxants that reduce spasms include A and B": A and B reduce spasms too."""
+        found = list(self.found.values())
+        helps = [f for f in found if f.predicate == "addresses_symptom" and f.confidence >= 0.9]
+        for m in found:
+            if m.predicate != "member_of_class" or m.object is None:
+                continue
+            for h in helps:
+                if h.subject.concept == m.object.concept and m.spans[0] in h.spans:
+                    f = Found(m.subject, "addresses_symptom", h.object, [m.spans[0]],
+                              certainty=h.certainty, confidence=0.8)  # fmt: skip
+                    self.found.setdefault(f.key, f)
 
     def _span(self, s: Sentence) -> list[tuple[int, int]]:
         return [(s.start, s.end)]
