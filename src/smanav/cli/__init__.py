@@ -86,6 +86,8 @@ from . import browse  # noqa: E402,F401
 from . import ingest  # noqa: E402,F401
 from . import web  # noqa: E402,F401
 from . import search  # noqa: E402,F401
+from . import plan  # noqa: E402,F401
+from . import export  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,0 +1,34 @@
+"""`smanav export`: the knowledge graph as JSON-LD, CSV or FHIR."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import InvalidInput
+from . import app, err, kb
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonld, csv or fhir.")] = "jsonld",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format jsonld.")] = False,
+) -> None:
+    """Export the knowledge graph (statements, locators, codes) for other tools."""
+    from ..export import export as run_export
+
+    text = run_export(kb(), "jsonld" if as_json else fmt)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput("-o", f"cannot write {output}: {exc.strerror}") from None
+    err.print(f"Wrote {output}")
