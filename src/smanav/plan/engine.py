@@ -284,6 +284,12 @@ class _Planner:
         self.options: dict[str, _Option] = {}
         self.questions: dict[str, list[str]] = {d: [] for d in DOMAINS}
         self.standards: list[dict[str, Any]] = []
+        #: Sources cited anywhere in the plan, for its source list.
+        self.used: set[str] = set()
+
+    def cite(self, a: Assertion) -> list[dict[str, Any]]:
+        self.used.update(ev.source for ev in a.evidence)
+        return _cite_assertion(self.kb, self.c, a)
 
     # -- words --------------------------------------------------------------------
     def label(self, cid: str) -> str:
@@ -382,6 +388,7 @@ class _Planner:
 
     def care_standard(self, s: CareStandardRule, hits: list[tuple[str, str]]) -> None:
         cites = [_cite_section(self.kb, ev, s.text) for ev in s.evidence]
+        self.used.update(ev.source for ev in s.evidence)
         year = sorted({self.kb.sources[ev.source].content_year or 2018 for ev in s.evidence})
         label = CARE_STANDARD_LABEL if year == [2018] else f"from care-standard summaries, {year}"
         entry = {
@@ -477,7 +484,7 @@ class _Planner:
         self, opt: _Option, text: str, with_: str, concept: str | None, rule: str, aids: list[str]
     ) -> None:
         evidence = [
-            e for aid in aids for e in _cite_assertion(self.kb, self.c, self.kb.assertions[aid])
+            e for aid in aids for e in self.cite(self.kb.assertions[aid])
         ]
         if any(c["text"] == text for c in opt.cautions):
             return
@@ -606,7 +613,7 @@ class _Planner:
                     "date": format_date(q.date, q.date_precision),
                     "certainty": a.certainty.value,
                     "assertion": a.id,
-                    "evidence": _cite_assertion(self.kb, self.c, a),
+                    "evidence": self.cite(a),
                 }
             )
         return out
@@ -616,7 +623,7 @@ class _Planner:
         evidence: list[dict[str, Any]] = []
         seen: set[tuple[Any, ...]] = set()
         for aid in opt.assertions:
-            for e in _cite_assertion(self.kb, self.c, self.kb.assertions[aid]):
+            for e in self.cite(self.kb.assertions[aid]):
                 key = (e["assertion"], e["source"], e["start"], e["end"], e["section"])
                 if key not in seen:
                     seen.add(key)
@@ -724,7 +731,7 @@ class _Planner:
             "domains": domains,
             "questions": [q for d in DOMAINS for q in self.questions[d]],
             "summary": {s: sum(1 for o in options if o["status"] == s) for s in STATUS_LABELS},
-            "sources": self.sources(options),
+            "sources": self.sources(),
             "disclaimer": DISCLAIMER,
             "generated_from": {
                 "generator": f"smanav {__version__}",
@@ -733,21 +740,9 @@ class _Planner:
             },
         }
 
-    def sources(self, options: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        used: set[str] = set()
-
-        def walk(obj: Any) -> None:
-            if isinstance(obj, dict):
-                if "source" in obj and isinstance(obj["source"], str) and "grade" in obj:
-                    used.add(obj["source"])
-                for v in obj.values():
-                    walk(v)
-            elif isinstance(obj, list):
-                for v in obj:
-                    walk(v)
-
-        walk(options)
-        walk(self.standards)
+    def sources(self) -> list[dict[str, Any]]:
+        """Every source the plan cites, with its dates (collected while citing)."""
+        used = self.used
         out = []
         for sid in sorted(used, key=lambda s: (self.kb.sources[s].title.casefold(), s)):
             src = self.kb.sources[sid]

@@ -82,7 +82,8 @@ class InvalidProfile(InvalidInput):
     def __str__(self) -> str:
         if len(self.errors) == 1:
             return str(self.errors[0])
-        return f"{len(self.errors)} profile fields are not valid: {self.message}"
+        lines = "".join(f"\n  - {e}" for e in self.errors)
+        return f"{len(self.errors)} profile fields are not valid:{lines}"
 
     def to_dict(self) -> dict[str, object]:
         body = super().to_dict()
@@ -236,7 +237,7 @@ def _resolve_one(
     if len(name) > MAX_NAME:
         raise InvalidInput(field, f"is {len(name)} characters long: a name is at most {MAX_NAME}")
     exact = kb.concepts.get(name.strip())
-    if exact is not None and exact.kind in kinds:
+    if exact is not None and exact.kind in kinds and exact.id != "alcohol":
         return exact
     try:
         found = kb.resolve(name, field)
@@ -249,10 +250,10 @@ def _resolve_one(
             f"{name!r} is not a {word} smanav knows (see `{where}`)",
             _close_names(kb, name, kinds),
         ) from None
+    if found.id == "alcohol":
+        raise InvalidInput(field, "alcohol is not a medicine: set alcohol_use (--alcohol) instead")
     if found.kind in kinds:
         return found
-    if found.id == "alcohol" and list_field == "medications":
-        raise InvalidInput(field, "alcohol is not a medicine: set alcohol_use (--alcohol) instead")
     raise InvalidInput(
         field,
         f"{name!r} is {found.name}, a {found.kind.value.replace('_', ' ')}, not a {word}",

@@ -19,7 +19,7 @@ Every problem is a DataError naming the file, the rule id and the field.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -104,6 +104,31 @@ class Condition(_Model):
         for name in ("symptoms_any", "medications_any", "prior_any"):
             for i, cid in enumerate(getattr(self, name)):
                 yield f"{name}.{i}", cid
+
+    def describe(self, name_of: Callable[[str], str] = str) -> str:
+        """The condition in words, e.g. "functional status is non-sitter; symptom: Drooling"."""
+        if self.always:
+            return "always (everyone with SMA)"
+        parts = []
+        if self.functional_status:
+            parts.append("functional status is " + " or ".join(self.functional_status))
+        if self.symptoms_any:
+            parts.append("symptom: " + " or ".join(name_of(s) for s in self.symptoms_any))
+        if self.age_min_months is not None:
+            parts.append(f"age at least {self.age_min_months:g} months")
+        if self.age_max_months is not None:
+            parts.append(f"age at most {self.age_max_months:g} months")
+        if self.sma_types:
+            parts.append("SMA type " + " or ".join(str(t) for t in self.sma_types))
+        for flag, words in (("spinal_fusion", "spinal fusion"), ("alcohol_use", "alcohol use")):
+            want = getattr(self, flag)
+            if want is not None:
+                parts.append(f"{words}: {'yes' if want else 'no'}")
+        if self.medications_any:
+            parts.append("takes " + " or ".join(name_of(c) for c in self.medications_any))
+        if self.prior_any:
+            parts.append("has received " + " or ".join(name_of(c) for c in self.prior_any))
+        return "; ".join(parts)
 
     def matches(self, p: Profile) -> list[tuple[str, str]] | None:
         """The inputs that made the condition hold, as (field, value) pairs; None if not."""
