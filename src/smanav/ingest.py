@@ -125,7 +125,7 @@ def read_document(path: str | Path, max_bytes: int | None = None) -> Document:
     )
     if len(mapped.text.strip()) < 1:
         raise InvalidInput(name, "has no text once markup is removed")
-    title = _title(text, mapped.text, fmt) or p.stem
+    title = " ".join((_title(text, mapped.text, fmt) or p.stem).split())
     return Document(name, fmt, text, mapped, title, _last_updated(mapped.text), span_sha256(text))
 
 

@@ -190,8 +190,30 @@ _FUNCTION_WORDS = frozenset(
         "brand",
     ]
 )
-_LETTERS = re.compile(r"[A-Za-z]{7,}")
+_LETTERS = re.compile(r"[A-Za-z]{8,}")
 MIN_PIECE = 4
+MIN_TERM = 5
+#: Words that end chemical names written as one word ("dihydroxyacetonephosphate").
+_BOUND_TAILS = (
+    "phosphate",
+    "sulfate",
+    "sulphate",
+    "chloride",
+    "bromide",
+    "acetate",
+    "citrate",
+    "hydrochloride",
+    "tartrate",
+    "maleate",
+    "succinate",
+    "glutarate",
+    "lactate",
+    "nitrate",
+    "oxide",
+    "sodium",
+    "potassium",
+    "calcium",
+)
 
 
 class WordBreaker:
@@ -211,31 +233,36 @@ class WordBreaker:
         return low in self.terms or low in self.words
 
     def split(self, token: str, depth: int = 3) -> list[str] | None:
-        """Pieces of a glued token, or None when it should stay whole."""
-        if self.known(token) or depth == 0 or len(token) < 2 * MIN_PIECE - 1:
+        """Pieces of a glued token, or None when it should stay whole.
+
+        With a casing cue ("geneSpinraza") both pieces must be known words, one
+        a domain term. Without one ("baclofentizanidine") every piece must be a
+        domain term of five letters or more: compounds such as
+        "colorblindness" or "pseudolymphoma" are not two names.
+        """
+        if self.known(token) or depth == 0 or len(token) < 2 * MIN_PIECE:
             return None
         cues = [i for i in range(1, len(token)) if token[i - 1].islower() and token[i].isupper()]
         for i in cues:  # casing cue: "AmitriptylineRobinul", "geneSpinraza"
             left, right = token[:i], token[i:]
-            if len(left) < 3 or len(right) < 3 or not self.known(left):
+            if len(left) < MIN_PIECE or len(right) < MIN_PIECE or not self.known(left):
                 continue
             rest = [right] if self.known(right) else self.split(right, depth - 1)
             if rest and self._has_term([left, *rest]):
                 return [left, *rest]
         if cues:
             return None
-        best: tuple[int, list[str]] | None = None
-        for i in range(MIN_PIECE, len(token) - MIN_PIECE + 1):
+        for i in range(MIN_TERM, len(token) - MIN_TERM + 1):
             left, right = token[:i], token[i:]
-            if not self.known(left):
+            if not self._term(left) or right.lower().startswith(_BOUND_TAILS):
                 continue
-            rest = [right] if self.known(right) else self.split(right, depth - 1)
-            if not rest or not self._has_term([left, *rest]):
-                continue
-            score = sum(len(p) for p in (left, *rest) if p.lower() in self.terms)
-            if best is None or score > best[0]:
-                best = (score, [left, *rest])
-        return best[1] if best else None
+            rest = [right] if self._term(right) else self.split(right, depth - 1)
+            if rest and all(self._term(p) for p in rest):
+                return [left, *rest]
+        return None
+
+    def _term(self, piece: str) -> bool:
+        return len(piece) >= MIN_TERM and piece.lower() in self.terms
 
     def _has_term(self, pieces: Sequence[str]) -> bool:
         return any(p.lower() in self.terms for p in pieces)

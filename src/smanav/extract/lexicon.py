@@ -223,7 +223,8 @@ class Lexicon:
                     add(variant, Entry(cid, kb_entry.name, kb_entry.kind, kb_entry.codes, False, 3))
                     continue
                 codes = (("DrugBank", dbid, "unverified"),) if dbid else ()
-                add(variant, Entry(new_slug(generic), generic.capitalize(), "drug", codes, True, 3))
+                kind = "drug_class" if "agents" in generic.lower() else "drug"
+                add(variant, Entry(new_slug(generic), generic.capitalize(), kind, codes, True, 3))
         if hpo:
             extra = r.get("extra_names") or {}
             hpo_known = {code[1]: e for _s, e in spec.entries for code in e.codes}

@@ -282,8 +282,8 @@ class _Doc:
         if syms:
             return
         support = _cues(form, s.start, _SUPPORT + self.cue["addresses_symptom"], ms)
-        if not support:
-            return
+        if not support or _cues(form, s.start, self.negations, ms):
+            return  # "may help children who cannot speak": the target is elsewhere
         targets = self._heading_symptoms(s) or self._previous_symptoms(i, same_section=True)
         for a in ivs:
             for b in targets:
@@ -325,7 +325,7 @@ class _Doc:
                 if not subj:
                     continue
             objs = [m for m in ms if m.kind == "symptom" and m.start >= cue[1]]
-            for a in subj[-1:]:
+            for a in subj[:1]:
                 for b in objs:
                     self.add(Found(a.entry, "side_effect", b.entry, self._span(s)), cue)
 
@@ -428,6 +428,7 @@ class _Doc:
                     ),
                     cues[0],
                 )
+                return  # routes are listed most specific first ("injection" last)
 
     def mechanism(self, s: Sentence, form: str) -> None:
         ms = s.mentions
@@ -473,13 +474,14 @@ class _Doc:
 
 
 # --- ages and dates -------------------------------------------------------------------
-_NUM = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
-_UNIT = r"(years?|yrs?|months?|weeks?|days?)"
+_NUM = r"\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+_UNIT = r"years?|yrs?|months?|weeks?|days?"
 _AGE = re.compile(
-    rf"\b(?P<kind>up to(?: the)? age(?: of)?|up to|younger than|less than|under(?: the age of)?|"
-    rf"older than|at least|aged|over(?: the age of)?)\s+{_NUM}(?:\s+{_UNIT})?"
-    rf"(?:\s+(?:of age|old))?(?P<tail>\s+(?:and|or) (?:older|up|above))?|"
-    rf"\b{_NUM}\s+{_UNIT}(?:\s+(?:of age|old))?\s+(?P<tail2>and older|or older|and up|and above)",
+    r"\b(?P<kind>up to(?: the)? age(?: of)?|up to|younger than|less than|under(?: the age of)?|"
+    rf"older than|at least|aged|over(?: the age of)?)\s+(?P<n1>{_NUM})(?:\s+(?P<u1>{_UNIT}))?"
+    r"(?:\s+(?:of age|old))?(?P<tail>\s+(?:and|or) (?:older|up|above))?|"
+    rf"\b(?P<n2>{_NUM})\s+(?P<u2>{_UNIT})(?:\s+(?:of age|old))?\s+"
+    r"(?P<tail2>and older|or older|and up|and above)",
     re.IGNORECASE,
 )
 _WORDS = {
@@ -516,22 +518,20 @@ def _months(n: str, unit: str | None) -> float:
 
 
 def _age_qualifiers(m: re.Match[str]) -> tuple[dict[str, Any], str]:
-    g = m.groups()
-    if m.group("kind"):
-        kind = m.group("kind").lower()
-        months = _months(g[1], g[2])
-        if kind.startswith(("younger", "less", "under")):
-            return {"age_max_months": months, "age_max_exclusive": True}, m.group(0)
-        if kind.startswith("up to"):
-            if g[2] is None and "age" not in kind:
-                return {}, ""  # "up to 3 doses"
-            return {"age_max_months": months}, m.group(0)
-        if m.group("tail") or kind.startswith(("older", "at least", "over", "aged")):
-            if kind == "aged" and not m.group("tail"):
-                return {}, ""
-            return {"age_min_months": months}, m.group(0)
+    """Age bounds in months from "up to age 2", "younger than 2 years", "2 months and older"."""
+    kind = (m.group("kind") or "").lower()
+    if not kind:
+        return {"age_min_months": _months(m.group("n2"), m.group("u2"))}, m.group(0)
+    unit = m.group("u1")
+    if unit is None and "age" not in kind:
+        return {}, ""  # "up to 3 doses", "under 20 kg": not an age
+    months = _months(m.group("n1"), unit)
+    if kind.startswith(("younger", "less", "under")):
+        return {"age_max_months": months, "age_max_exclusive": True}, m.group(0)
+    if kind.startswith("up to"):
+        return {"age_max_months": months}, m.group(0)
+    if kind == "aged" and not m.group("tail"):
         return {}, ""
-    months = _months(g[5], g[6])
     return {"age_min_months": months}, m.group(0)
 
 
