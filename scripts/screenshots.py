@@ -1,0 +1,83 @@
+"""Screenshots of the home, treatment, plan and printed-plan pages for the README.
+
+Uses the browser tests' tooling (smanav.web.testing: the app in a thread, Debian's
+chromium through Playwright). Images are 800 px wide and reduced to a 64-colour
+palette so they stay small in the repository.
+
+    .venv/bin/python scripts/screenshots.py            # writes docs/screenshots/*.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from smanav.store import build
+from smanav.web.testing import launch_chromium, serve
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+WIDTH, HEIGHT = 800, 1000
+PROFILE: dict[str, Any] = {
+    "age": "8m",
+    "sma_type": "1",
+    "functional_status": "non-sitter",
+    "symptoms": ["drooling", "dysphagia"],
+    "medications": "baclofen",
+}
+
+
+def save_small(png: bytes, path: Path) -> int:
+    """A 64-colour optimised PNG: text and flat colours survive, size drops about 4x."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    small = image.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    small.save(path, optimize=True)
+    return path.stat().st_size
+
+
+def fill_plan(page: Any, base: str) -> None:
+    page.goto(f"{base}/plan")
+    page.fill("#field-age", PROFILE["age"])
+    page.select_option("#field-sma_type", PROFILE["sma_type"])
+    page.check("#fs-1")
+    for s in PROFILE["symptoms"]:
+        page.check(f"#sym-{s}")
+    page.fill("#field-medications", PROFILE["medications"])
+    page.click("button.primary")
+    page.wait_for_load_state()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--db", type=Path, help="knowledge base (default: a fresh build)")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db
+        if db is None:
+            db = Path(tmp) / "smanav.db"
+            build(db, CORPUS if CORPUS.is_dir() else None)
+        with serve(db) as base, launch_chromium() as browser:
+            page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+            shots = {
+                "home": lambda: page.goto(f"{base}/"),
+                "treatment": lambda: page.goto(f"{base}/treatments/onasemnogene-abeparvovec"),
+                "plan": lambda: fill_plan(page, base),
+            }
+            for name, go in shots.items():
+                go()
+                size = save_small(page.screenshot(), args.out / f"{name}.png")
+                print(f"{name}.png {size // 1024} KiB")
+            page.emulate_media(media="print")
+            size = save_small(page.screenshot(), args.out / "plan-print.png")
+            print(f"plan-print.png {size // 1024} KiB")
+
+
+if __name__ == "__main__":
+    main()
