@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from smanav.errors import DataError, InvalidInput
 from smanav.kb import KnowledgeBase
 from smanav.search import ask, detect_intents, load_lexicon, search
+from smanav.search.lexicon import load_question_types
 from smanav.settings import DISCLAIMER
 
 # (question, concept ids the answer must contain, words the answer must show, answered?)
@@ -392,7 +393,7 @@ def test_odd_queries_give_clean_results(kb: KnowledgeBase, query: str) -> None:
 
 
 def test_non_english_query_says_sources_are_english(kb: KnowledgeBase) -> None:
-    res = search("脊髓性肌萎缩症的治疗方法有哪些", kb)
+    res = search("脊髓性肌萎缩症的治疗方法有哪些", kb, dense=False)
     assert res["passages"] == [] and any("English" in n for n in res["notes"])
 
 
@@ -482,6 +483,25 @@ def test_bad_lexicon_names_file_record_field(tmp_path: Path, content: str, needl
     assert str(bad) in str(info.value) and needle in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("- name: x\n  cues: [a]\n  predicates: [nonsense]\n  missing: 'm {name}'\n", "predicates"),
+        ("- name: x\n  cues: []\n  predicates: []\n  missing: 'm {name}'\n", "cues"),
+        ("- name: x\n  cues: [a]\n  predicates: []\n  missing: no placeholder\n", "missing"),
+        ("- name: x\n  cues: [a]\n  predicates: []\n  missing: 'm {name}'\n  extra: 1\n", "extra"),
+    ],
+)
+def test_bad_question_types_name_file_record_field(
+    tmp_path: Path, content: str, needle: str
+) -> None:
+    bad = tmp_path / "question_types.yaml"
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_question_types(bad)
+    assert str(bad) in str(info.value) and needle in str(info.value)
+
+
 # --- CLI ------------------------------------------------------------------------------
 def test_cli_search_json_equals_api(cli, kb: KnowledgeBase) -> None:  # type: ignore[no-untyped-def]
     res = cli("search", "too much spit", "--json", "--limit", "3", "--no-dense")
@@ -528,9 +548,20 @@ needs_embeddings = pytest.mark.skipif(
 
 @needs_embeddings
 def test_dense_retrieval_finds_meaning_without_shared_words(kb: KnowledgeBase) -> None:
-    res = search("first SMA medicine swallowed rather than injected", kb, dense=True)
+    query = "liquid treatment for this illness taken at home"
+    lexical = search(query, kb, dense=False)
+    assert "risdiplam" not in [c["concept"] for c in lexical["concepts"][:5]]
+    res = search(query, kb, dense=True)
     assert res["retrieval"] == "lexical+dense"
     assert "risdiplam" in [c["concept"] for c in res["concepts"][:5]]
+
+
+@needs_embeddings
+def test_dense_names_the_closest_concept_only_when_clear(kb: KnowledgeBase) -> None:
+    res = ask("what is the oral SMA drug called?", kb, dense=True)
+    assert res["found"] and "risdiplam" in _ids(res)
+    assert "closest in meaning" in res["answer"]
+    assert ask("what is the capital of france?", kb, dense=True)["found"] is False
 
 
 def test_dense_without_extra_is_a_clear_error(kb: KnowledgeBase) -> None:

@@ -87,12 +87,13 @@ class DenseIndex:
         self._last = (query, vec)
         return vec
 
-    def passages(self, query: str, limit: int) -> list[tuple[str, int, int]]:
+    def passages(self, query: str, limit: int, floor: float = 0.25) -> list[tuple[str, int, int]]:
+        """Passages closest in meaning; below `floor` they are noise, not matches."""
         if not self.passage_keys:
             return []
         sims = self.passage_vecs @ self._embed(query)
         order = sims.argsort()[::-1][:limit]
-        return [self.passage_keys[i] for i in order]
+        return [self.passage_keys[i] for i in order if sims[i] >= floor]
 
     def concepts(self, query: str, limit: int, floor: float = 0.3) -> list[str]:
         """Concepts closest in meaning; below `floor` similarity nothing is claimed."""

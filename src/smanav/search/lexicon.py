@@ -22,13 +22,22 @@ import yaml
 
 from ..errors import DataError
 from ..kb import KnowledgeBase
+from ..models import Predicate
 from .text import STOPWORDS, stem, words
 
-__all__ = ["LexiconEntry", "Mention", "Recognizer", "load_lexicon"]
+__all__ = [
+    "Intent",
+    "LexiconEntry",
+    "Mention",
+    "Recognizer",
+    "load_lexicon",
+    "load_question_types",
+]
 
 T = TypeVar("T")
 
 LEXICON_FILE = "lexicon/lay_terms.yaml"
+QUESTION_TYPES_FILE = "lexicon/question_types.yaml"
 _MAX_PHRASE = 8
 
 #: How a name was matched, best first (a brand is as sure as a name; a typo least).
@@ -74,16 +83,7 @@ def _str_list(value: object, label: str, rid: str, fld: str) -> tuple[str, ...]:
 
 def load_lexicon(path: Traversable | Path | None = None) -> list[LexiconEntry]:
     """Read and validate the lexicon; DataError names the file, record and field."""
-    file = path if path is not None else resources.files("smanav") / "data" / LEXICON_FILE
-    label = LEXICON_FILE if path is None else str(path)
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise DataError(label, None, None, f"not valid YAML: {exc}") from None
-    except OSError as exc:
-        raise DataError(label, None, None, f"cannot be read: {exc}") from None
-    if not isinstance(raw, list):
-        raise DataError(label, None, None, "expected a list of records")
+    raw, label = _read_list(path, LEXICON_FILE)
     entries: list[LexiconEntry] = []
     for i, rec in enumerate(raw):
         rid = f"#{i + 1}"
@@ -102,6 +102,60 @@ def load_lexicon(path: Traversable | Path | None = None) -> list[LexiconEntry]:
             groups.append(_str_list(group, label, rid, f"all_words.{j}"))
         entries.append(LexiconEntry(concept, phrases, tuple(groups)))
     return entries
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A kind of question: the words that signal it and the statements that answer it."""
+
+    name: str
+    cues: tuple[str, ...]
+    predicates: tuple[Predicate, ...]
+    #: How "the sources do not say …" reads for this kind of question ({name}: concept).
+    missing: str
+
+
+def _read_list(path: Traversable | Path | None, default: str) -> tuple[list[Any], str]:
+    file = path if path is not None else resources.files("smanav") / "data" / default
+    label = default if path is None else str(path)
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DataError(label, None, None, f"not valid YAML: {exc}") from None
+    except OSError as exc:
+        raise DataError(label, None, None, f"cannot be read: {exc}") from None
+    if not isinstance(raw, list):
+        raise DataError(label, None, None, "expected a list of records")
+    return raw, label
+
+
+def load_question_types(path: Traversable | Path | None = None) -> list[Intent]:
+    """Kinds of question, as data; DataError names the file, record and field."""
+    raw, label = _read_list(path, QUESTION_TYPES_FILE)
+    out: list[Intent] = []
+    for i, rec in enumerate(raw):
+        rid = f"#{i + 1}"
+        if not isinstance(rec, dict) or not isinstance(rec.get("name"), str):
+            raise DataError(label, rid, "name", "expected a mapping with a 'name'")
+        rid = f"{rid} ({rec['name']})"
+        unknown = set(rec) - {"name", "cues", "predicates", "missing"}
+        if unknown:
+            raise DataError(label, rid, sorted(unknown)[0], "unknown field")
+        cues = _str_list(rec.get("cues"), label, rid, "cues")
+        preds = rec.get("predicates")
+        if not isinstance(preds, list):
+            raise DataError(label, rid, "predicates", "expected a list of predicates")
+        try:
+            predicates = tuple(Predicate(p) for p in preds)
+        except ValueError as exc:
+            raise DataError(label, rid, "predicates", str(exc)) from None
+        missing = rec.get("missing")
+        if not isinstance(missing, str) or "{name}" not in missing:
+            raise DataError(label, rid, "missing", "expected a phrase containing {name}")
+        if any(x.name == rec["name"] for x in out):
+            raise DataError(label, rid, "name", "duplicate question type")
+        out.append(Intent(rec["name"], cues, predicates, missing))
+    return out
 
 
 def _key(text: str) -> tuple[str, ...]:
