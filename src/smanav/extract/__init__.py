@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..errors import InvalidInput
 from ..kb import KnowledgeBase, span_sha256
 from ..settings import DISCLAIMER
 from ..text import Mapped, repair
@@ -120,8 +121,11 @@ def extract_paths(
     for path in collect_files(paths):
         try:
             doc = read_document(path, max_bytes)
-        except ValueError as exc:
-            errors.append({"file": str(path), "message": str(exc)})
+        except InvalidInput as exc:
+            errors.append({"file": str(path), "message": exc.message})
+            continue
+        except OSError as exc:
+            errors.append({"file": str(path), "message": f"cannot be read: {exc}"})
             continue
         result = extract_text(doc.mapped, kb, source=str(path))
         result["title"] = doc.title

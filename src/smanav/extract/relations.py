@@ -282,7 +282,7 @@ class _Doc:
         if syms:
             return
         support = _cues(form, s.start, _SUPPORT + self.cue["addresses_symptom"], ms)
-        if not support or _cues(form, s.start, self.negations, ms):
+        if not support or self.certainty((s.start, s.end), None) == "negated":
             return  # "may help children who cannot speak": the target is elsewhere
         targets = self._heading_symptoms(s) or self._previous_symptoms(i, same_section=True)
         for a in ivs:
