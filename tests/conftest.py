@@ -70,3 +70,17 @@ def cli(
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def fresh_db(db_path: Path, tmp_path: Path) -> Path:
+    """A private copy of the session knowledge base, for tests that write to it."""
+    import sqlite3
+
+    target = tmp_path / "fresh.db"
+    src, dst = sqlite3.connect(db_path), sqlite3.connect(target)
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return target

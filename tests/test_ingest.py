@@ -1,0 +1,202 @@
+"""Ingest: each document version stored once, bad files named and skipped, one transaction
+per document, passages searchable, Dask workers giving the same result."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import smanav.ingest
+from smanav.ingest import ingest_paths, read_document
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract"
+
+
+def _copy(tmp: Path, *names: str) -> Path:
+    folder = tmp / "docs"
+    folder.mkdir(exist_ok=True)
+    for n in names:
+        (folder / n).write_bytes((FIXTURES / n).read_bytes())
+    return folder
+
+
+def _count(db: Path, sql: str) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute(sql).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_ingest_stores_once_and_versions_changes(fresh_db: Path, tmp_path: Path) -> None:
+    folder = _copy(tmp_path, "nbsp_negation.txt", "approval.html", "hedged_links.md")
+    first = ingest_paths([folder], fresh_db)
+    assert (first["added"], first["error"]) == (3, 0)
+    assert first["queued"] > 5
+    by_name = {Path(d["file"]).name: d for d in first["documents"]}
+    assert by_name["nbsp_negation.txt"]["last_updated"] == "2024-03-03"
+    assert by_name["approval.html"]["title"] == "Risdiplam & its approval"
+    tables = ["documents", "sources", "review_queue", "passage_fts", "ingest_documents"]
+    before = {t: _count(fresh_db, f"SELECT count(*) FROM {t}") for t in tables}
+
+    again = ingest_paths([folder], fresh_db)
+    assert again["unchanged"] == 3 and again["queued"] == 0
+    assert {t: _count(fresh_db, f"SELECT count(*) FROM {t}") for t in tables} == before
+
+    doc = folder / "nbsp_negation.txt"
+    doc.write_text(doc.read_text("utf-8") + "\nClonazepam may ease spasticity.\n", "utf-8")
+    changed = ingest_paths([doc], fresh_db)
+    (d,) = changed["documents"]
+    assert (d["status"], d["version"]) == ("new_version", 2)
+    assert d["supersedes"] == by_name["nbsp_negation.txt"]["source"]
+    old = _count(
+        fresh_db,
+        f"SELECT count(*) FROM review_queue WHERE source_id = '{d['supersedes']}' "
+        "AND status = 'superseded'",
+    )
+    assert old == by_name["nbsp_negation.txt"]["queued"]
+
+
+def test_ingested_passages_are_searchable_and_cite_the_original(
+    fresh_db: Path, tmp_path: Path
+) -> None:
+    folder = _copy(tmp_path, "approval.html")
+    (d,) = ingest_paths([folder], fresh_db)["documents"]
+    conn = sqlite3.connect(fresh_db)
+    rows = conn.execute(
+        "SELECT source_id, origin, start, end, text FROM passage_fts WHERE passage_fts MATCH "
+        "'metformin'"
+    ).fetchall()
+    original = conn.execute(
+        "SELECT text FROM documents WHERE source_id = ?", (d["source"],)
+    ).fetchone()[0]
+    conn.close()
+    assert [(r[0], r[1]) for r in rows] == [(d["source"], "ingested")]
+    assert "metformin" in original[rows[0][2] : rows[0][3]]
+    assert "<script>" in original  # the stored text is the file as given
+
+
+BAD: list[tuple[str, bytes, str]] = [
+    ("empty.txt", b"", "is empty"),
+    ("blank.md", b"   \n\n", "is empty"),
+    ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "looks binary"),
+    ("latin1.txt", "Caf\u00e9 baclofen".encode("latin-1"), "is not UTF-8 text"),
+    ("notes.docx", b"PK\x03\x04", "unsupported file type .docx"),
+    ("broken.pdf", b"%PDF-1.4 not really", "is not a readable PDF"),
+    ("big.txt", b"baclofen " * 200, "over the 1,000-byte limit"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), BAD, ids=[b[0] for b in BAD])
+def test_bad_files_are_named_and_the_batch_goes_on(
+    cli: Callable[..., Any], fresh_db: Path, tmp_path: Path, name: str, content: bytes,
+    message: str,
+) -> None:  # fmt: skip
+    folder = _copy(tmp_path, "side_effects.txt")
+    bad = folder / name
+    bad.write_bytes(content)
+    res = cli("ingest", str(bad), str(folder / "side_effects.txt"), "--max-bytes", "1000",
+              "--json", db=fresh_db)  # fmt: skip
+    assert res.code == 2
+    body = json.loads(res.stdout)
+    assert (body["added"], body["error"]) == (1, 1)
+    (err,) = [d for d in body["documents"] if d["status"] == "error"]
+    assert err["file"] == str(bad)
+    assert message in err["message"]
+    assert "Traceback" not in res.stderr
+    text = cli("ingest", str(bad), "--max-bytes", "1000", db=fresh_db)
+    assert text.code == 2
+    assert name in text.stderr and message in " ".join(text.stderr.split())
+
+
+def test_bad_arguments_exit_2(cli: Callable[..., Any], fresh_db: Path, tmp_path: Path) -> None:
+    for args, needle in (
+        (("ingest", str(tmp_path / "missing.txt")), "no such file"),
+        (("ingest", str(tmp_path), "--workers", "-1"), "must be 0 or more"),
+        (("ingest", str(tmp_path)), "no files given"),
+    ):
+        res = cli(*args, db=fresh_db)
+        assert res.code == 2, args
+        assert needle in res.stderr
+
+
+def test_a_crash_mid_batch_keeps_whole_documents_only(
+    fresh_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _copy(tmp_path, "glued_brands.txt", "side_effects.txt")
+    real = smanav.ingest.bump_generation
+    calls = []
+
+    def interrupted(db: sqlite3.Connection) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C while the second document is being written
+        real(db)
+
+    monkeypatch.setattr(smanav.ingest, "bump_generation", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths([folder], fresh_db, batch_size=1)
+    assert _count(fresh_db, "SELECT count(*) FROM ingest_documents") == 1
+    conn = sqlite3.connect(fresh_db)
+    (sid,) = [r[0] for r in conn.execute("SELECT source_id FROM ingest_documents")]
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    for table in ("documents", "sources"):
+        assert _count(fresh_db, f"SELECT count(*) FROM {table} WHERE origin = 'ingested'") == 1
+    assert _count(fresh_db, f"SELECT count(*) FROM review_queue WHERE source_id != '{sid}'") == 0
+    assert _count(fresh_db, "SELECT count(*) FROM passage_fts WHERE origin = 'ingested' "
+                  f"AND source_id != '{sid}'") == 0  # fmt: skip
+    monkeypatch.setattr(smanav.ingest, "bump_generation", real)
+    resumed = ingest_paths([folder], fresh_db)
+    assert sorted(d["status"] for d in resumed["documents"]) == ["added", "unchanged"]
+
+
+def test_pdf_text_is_read(tmp_path: Path, fresh_db: Path) -> None:
+    pdf = tmp_path / "leaflet.pdf"
+    pdf.write_bytes(_pdf("Baclofen may ease spasticity in SMA."))
+    doc = read_document(pdf)
+    assert "Baclofen may ease spasticity" in doc.text
+    (d,) = ingest_paths([pdf], fresh_db)["documents"]
+    assert d["status"] == "added" and d["queued"] >= 1
+
+
+def test_dask_workers_give_the_same_result(fresh_db: Path, tmp_path: Path) -> None:
+    """One small LocalCluster (2 worker processes, one document per task)."""
+    folder = _copy(tmp_path, "glued_brands.txt", "side_effects.txt", "causes_eligibility.txt")
+    serial_db = tmp_path / "serial.db"
+    serial_db.write_bytes(fresh_db.read_bytes())
+    parallel = ingest_paths([folder], fresh_db, workers=2, batch_size=1)
+    serial = ingest_paths([folder], serial_db)
+
+    def shape(r: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [(d["file"], d["status"], d["source"], d["queued"]) for d in r["documents"]]
+
+    assert shape(parallel) == shape(serial)
+    assert parallel["added"] == 3
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF with one line of Helvetica text, written by hand."""
+    content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return out
