@@ -82,12 +82,14 @@ def _print_error(exc: SmanavError) -> None:
 
 
 # Command modules register themselves on `app`; one import line per module.
-from . import browse  # noqa: E402,F401
-from . import ingest  # noqa: E402,F401
-from . import web  # noqa: E402,F401
-from . import search  # noqa: E402,F401
-from . import plan  # noqa: E402,F401
-from . import export  # noqa: E402,F401
+from . import (
+    browse,  # noqa: E402,F401
+    export,  # noqa: E402,F401
+    ingest,  # noqa: E402,F401
+    plan,  # noqa: E402,F401
+    search,  # noqa: E402,F401
+    web,  # noqa: E402,F401
+)
 
 
 def main() -> None:
