@@ -159,7 +159,14 @@ def render_markdown(plan: dict[str, Any]) -> str:
             lines.append("")
     lines += ["## Sources", ""]
     for src in plan["sources"]:
-        url = f" — <{src['url']}>" if src.get("url") else ""
+        url = src.get("url") or ""
+        url = (
+            f" — <{url}>"
+            if _is_web_url(url) and " " not in url
+            else f" — {_md(url)}"
+            if url
+            else ""
+        )
         lines.append(
             f"- {_md(src['title'])} — {_md(src['publisher'])} — {_md(src['dated'])}"
             f"{' — secondary source' if src['grade'] == 'secondary' else ''}{url}"
@@ -196,7 +203,13 @@ def _env() -> jinja2.Environment:
     env.filters["quote"] = _quote
     env.filters["unique_quotes"] = _unique_quotes
     env.filters["ref"] = jinja2.pass_context(_ref)
+    env.filters["is_web_url"] = _is_web_url
     return env
+
+
+def _is_web_url(url: object) -> bool:
+    """Only http(s) addresses become links (a javascript: URL stays plain text)."""
+    return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
 
 
 def _ref(ctx: Any, ev: dict[str, Any]) -> str:

@@ -295,6 +295,11 @@ def _load_file(
             out.append(_RULE.validate_python(rec))
         except ValidationError as exc:
             err = exc.errors()[0]
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                kinds = "option, care_standard, caution, question"
+                raise DataError(
+                    label, rid, "kind", f"{rec.get('kind')!r} is not a rule kind ({kinds})"
+                ) from None
             loc = [str(p) for p in err["loc"]]
             # Drop the union tag pydantic puts first ("option", "care_standard", …).
             if loc and loc[0] == rec.get("kind"):
