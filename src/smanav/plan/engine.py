@@ -298,7 +298,7 @@ class _Planner:
 
     def input_words(self, hits: list[tuple[str, str]]) -> str:
         if not hits:
-            return "discussed for everyone with SMA"
+            return "always discussed (everyone with SMA)"
         words = []
         for f, v in hits:
             if f == "age_months":

@@ -201,7 +201,7 @@ def _env() -> jinja2.Environment:
     )
     env.filters["citation"] = citation
     env.filters["quote"] = _quote
-    env.filters["unique_quotes"] = _unique_quotes
+    env.filters["basis_groups"] = _basis_groups
     env.filters["ref"] = jinja2.pass_context(_ref)
     env.filters["is_web_url"] = _is_web_url
     return env
@@ -218,16 +218,30 @@ def _ref(ctx: Any, ev: dict[str, Any]) -> str:
     return f"[{n}]" if n else ""
 
 
-def _unique_quotes(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Evidence with each passage once (several statements may rest on one passage)."""
-    seen: set[tuple[Any, ...]] = set()
-    out = []
-    for ev in evidence:
-        key = (ev["source"], ev["start"], ev["end"], ev.get("quote") or ev.get("statement"))
-        if key not in seen:
-            seen.add(key)
-            out.append(ev)
-    return out
+def _basis_groups(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Evidence for a compact sheet: each passage once (a span inside a longer span of the
+    same source is dropped), and citations of one statement to several sources merged."""
+    spans = [(e["source"], e["start"], e["end"]) for e in evidence if e["start"] is not None]
+
+    def inside(e: dict[str, Any]) -> bool:
+        return any(
+            src == e["source"]
+            and s <= e["start"]
+            and e["end"] <= end
+            and (s, end) != (e["start"], e["end"])
+            for src, s, end in spans
+        )
+
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for e in evidence:
+        if e["start"] is not None and inside(e):
+            continue
+        text = _quote(e) or e.get("statement") or ""
+        key = (e["source"], e["start"], e["end"]) if e["start"] is not None else ("", text)
+        group = groups.setdefault(key, {"ev": e, "evs": [], "text": text})
+        if e["source"] not in {x["source"] for x in group["evs"]}:
+            group["evs"].append(e)
+    return list(groups.values())
 
 
 def render_html(plan: dict[str, Any], *, standalone: bool = True, print_css: bool = False) -> str:
