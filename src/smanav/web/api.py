@@ -138,10 +138,10 @@ async def api_plan(
     request: Request,
     profile: Annotated[dict[str, Any], Body(examples=[PROFILE_EXAMPLE])],
 ) -> Response:
-    from ..plan import make_plan, parse_profile
+    from ..plan import make_plan
 
     kb = get_kb(request)
-    plan = make_plan(parse_profile(profile), kb)
+    plan = make_plan(profile, kb)  # validates with this kb (parse_profile)
     response = json_response(plan)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -287,7 +287,7 @@ async def generate_care_plan(
     request: Request, bundle: Annotated[dict[str, Any], Body(examples=[BUNDLE_EXAMPLE])]
 ) -> Response:
     from ..fhir import care_plan
-    from ..plan import make_plan, parse_profile
+    from ..plan import make_plan
 
     kb = get_kb(request)
     profile, notes = profile_from_fhir(bundle, kb)
@@ -297,7 +297,7 @@ async def generate_care_plan(
             "no current Condition codes spinal muscular atrophy (ICD-10 G12.0, G12.1, G12.9 "
             "or the SNOMED CT codes smanav knows)",
         )
-    plan = make_plan(parse_profile(profile), kb)
+    plan = make_plan(profile, kb)  # validates with this kb (parse_profile)
     result = care_plan(plan)
     patient = next((r for r in _resources(bundle) if r["resourceType"] == "Patient"), {})
     if patient.get("id"):
@@ -443,7 +443,7 @@ def _prefetched(body: dict[str, Any]) -> list[Any]:
 async def cds_patient_view(
     request: Request, body: Annotated[dict[str, Any], Body()]
 ) -> Response:
-    from ..plan import make_plan, parse_profile
+    from ..plan import make_plan
 
     if body.get("hook") not in (None, "patient-view"):
         raise InvalidInput("hook", f"{body.get('hook')!r}: this service answers patient-view")
@@ -451,7 +451,7 @@ async def cds_patient_view(
     profile, notes = profile_from_fhir(_prefetched(body), kb)
     if profile is None:
         return json_response({"cards": []})
-    plan = make_plan(parse_profile(profile), kb)
+    plan = make_plan(profile, kb)  # validates with this kb (parse_profile)
     base = str(request.base_url).rstrip("/")
     response = json_response({"cards": cards_from_plan(plan, kb, base, notes)})
     response.headers["Cache-Control"] = "no-store"

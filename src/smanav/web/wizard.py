@@ -157,10 +157,9 @@ def plan_from_form(
     values = form_values(form)
     state["values"] = values
     try:
-        from ..plan import make_plan, parse_profile
+        from ..plan import make_plan
 
-        profile = parse_profile(form_to_profile(values), kb)
-        plan: dict[str, Any] = make_plan(profile, kb)
+        plan: dict[str, Any] = make_plan(form_to_profile(values), kb)
     except InvalidInput as exc:
         problems = []
         for err in getattr(exc, "errors", None) or [exc]:

@@ -1,0 +1,218 @@
+"""Requests per second and p99 latency of the API under wrk, against a bare endpoint.
+
+    .venv/bin/python bench/api.py [--seconds 10] [--connections 16] [--workers 1]
+
+One uvicorn server (the one ``smanav serve`` runs, same worker count) serves the real
+app plus two bare endpoints that return a constant (``GET /bare`` and ``POST /bare``,
+which reads its body), behind the same middleware (security headers, body limit).
+wrk (Debian) drives each endpoint in turn in the same run, so the bare endpoints are
+the floor of the stack on this machine, and the ratio says what smanav's own work
+costs:
+
+- ``POST /api/plan``: profile parsing, name resolution, rules, evidence, JSON (a few
+  different profiles, rotated by a wrk Lua script);
+- ``GET /api/search``: FTS5 queries and ranking (several different queries, rotated).
+
+wrk and the server share the machine's cores, as they would on one box.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+BARE_BODY = b'{"ok":true}'
+
+PROFILES = [
+    {"age": "8m", "sma_type": 1, "functional_status": "non-sitter", "symptoms": ["drooling"]},
+    {"age": "30m", "sma_type": 2, "functional_status": "sitter", "symptoms": ["curved back"]},
+    {"age": "12y", "sma_type": 3, "functional_status": "walker", "medications": ["baclofen"]},
+    {
+        "age": "3y",
+        "sma_type": 2,
+        "symptoms": ["too much saliva", "trouble swallowing"],
+        "medications": ["Evrysdi", "metformin"],
+        "alcohol_use": False,
+    },
+]
+QUERIES = [
+    "what helps with drooling",
+    "stiff muscles",
+    "Zolgensma age",
+    "feeding tube",
+    "breathing support at night",
+    "spinraza side effects",
+]
+
+
+def bench_app() -> FastAPI:
+    """The real app plus the constant endpoints (uvicorn --factory bench.api:bench_app)."""
+    from smanav.web import create_app
+
+    app = create_app(os.environ["SMANAV_DB"])
+
+    async def bare_get() -> Response:
+        return Response(BARE_BODY, media_type="application/json")
+
+    async def bare_post(request: Request) -> Response:
+        await request.body()
+        return Response(BARE_BODY, media_type="application/json")
+
+    # Ahead of the page routes, like the API routes are.
+    app.router.add_api_route("/bare", bare_get, methods=["GET"], include_in_schema=False)
+    app.router.add_api_route("/bare", bare_post, methods=["POST"], include_in_schema=False)
+    app.router.routes.insert(0, app.router.routes.pop())
+    app.router.routes.insert(0, app.router.routes.pop())
+    return app
+
+
+def lua_rotate_get(paths: list[str]) -> str:
+    items = ", ".join(json.dumps(p) for p in paths)
+    return f"""
+local paths = {{{items}}}
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+"""
+
+
+def lua_rotate_post(path: str, bodies: list[str]) -> str:
+    items = ", ".join(json.dumps(b) for b in bodies)
+    return f"""
+local bodies = {{{items}}}
+local i = 0
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  i = i % #bodies + 1
+  return wrk.format("POST", {json.dumps(path)}, nil, bodies[i])
+end
+"""
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def run_wrk(url: str, script: str, seconds: int, connections: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(script)
+        lua = fh.name
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", lua, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(lua)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", out)
+    assert p99 is not None, out
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * _UNITS[p99.group(2)],
+        "non_2xx": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def wait_up(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the server at {url} did not come up")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+
+    from smanav.store import build
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "smanav.db"
+        build(db, CORPUS if CORPUS.is_dir() else None)
+        env = {**os.environ, "SMANAV_DB": str(db)}
+        server = subprocess.Popen(
+            [
+                sys.executable, "-m", "uvicorn", "--factory", "api:bench_app",
+                "--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1",
+                "--port", str(args.port), "--workers", str(args.workers),
+                "--log-level", "warning", "--no-access-log",
+            ],
+            env=env,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{args.port}"
+        try:
+            wait_up(f"{base}/bare")
+            from urllib.parse import quote
+
+            searches = [f"/api/search?q={quote(q)}" for q in QUERIES]
+            bodies = [json.dumps(p) for p in PROFILES]
+            runs: list[tuple[str, str, str]] = [
+                ("GET /bare", "/bare", lua_rotate_get(["/bare"])),
+                ("GET /api/search", "/", lua_rotate_get(searches)),
+                ("POST /bare", "/bare", lua_rotate_post("/bare", bodies)),
+                ("POST /api/plan", "/", lua_rotate_post("/api/plan", bodies)),
+            ]
+            for _, _, script in runs:  # warm up: caches, indexes, JIT-free but lazy imports
+                run_wrk(base + "/", script, 2, args.connections)
+            results: dict[str, dict[str, float]] = {}
+            for name, _, script in runs:
+                results[name] = run_wrk(base + "/", script, args.seconds, args.connections)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    ratios = {
+        "search / bare GET": results["GET /api/search"]["rps"] / results["GET /bare"]["rps"],
+        "plan / bare POST": results["POST /api/plan"]["rps"] / results["POST /bare"]["rps"],
+    }
+    report: dict[str, Any] = {
+        "server": f"uvicorn, {args.workers} worker(s)",
+        "load": f"wrk -t1 -c{args.connections} -d{args.seconds}s",
+        "cpus": os.cpu_count(),
+        "results": results,
+        "ratios": ratios,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"{report['server']}; {report['load']}; {report['cpus']} CPUs shared with wrk")
+    print(f"{'endpoint':<18} {'req/s':>9} {'p99 ms':>8} {'non-2xx':>8}")
+    for name, r in results.items():
+        print(f"{name:<18} {r['rps']:>9.0f} {r['p99_ms']:>8.1f} {r['non_2xx']:>8.0f}")
+    for name, value in ratios.items():
+        print(f"ratio {name}: {value:.2f} (target >= 0.50)")
+
+
+if __name__ == "__main__":
+    main()
