@@ -92,10 +92,12 @@ def test_drugs_the_curated_lexicon_never_saw_are_proposed_with_codes(kb: Knowled
         ("Baclofen may ease spasticity.", "hedged"),
         ("Baclofen eases spasticity.", "asserted"),
         ("Baclofen does not ease spasticity.", "negated"),
-        ("Ventilation can help breathing if they cannot breathe. Difficulty breathing is common.",
-         None),
+        (
+            "Ventilation can help if they cannot breathe. Difficulty breathing is common.",
+            None,
+        ),
     ],
-)  # fmt: skip
+)
 def test_hedged_and_negated_statements_are_marked_not_dropped(
     kb: KnowledgeBase, sentence: str, certainty: str | None
 ) -> None:
@@ -109,8 +111,11 @@ def test_hedged_and_negated_statements_are_marked_not_dropped(
 def test_lay_terms_and_hpo_synonyms_link_to_concepts(kb: KnowledgeBase) -> None:
     result = extract_text("Hypersalivation and sialorrhea; a floppy baby; GERD.", kb)
     assert [m["concept"] for m in result["mentions"]] == [
-        "excess-saliva", "drooling", "hypotonia", "gastroesophageal-reflux",
-    ]  # fmt: skip
+        "excess-saliva",
+        "drooling",
+        "hypotonia",
+        "gastroesophageal-reflux",
+    ]
 
 
 def test_gold_scores_and_curated_reproduction(kb: KnowledgeBase, corpus: Path) -> None:

@@ -94,14 +94,25 @@ BAD: list[tuple[str, bytes, str]] = [
 
 @pytest.mark.parametrize(("name", "content", "message"), BAD, ids=[b[0] for b in BAD])
 def test_bad_files_are_named_and_the_batch_goes_on(
-    cli: Callable[..., Any], fresh_db: Path, tmp_path: Path, name: str, content: bytes,
+    cli: Callable[..., Any],
+    fresh_db: Path,
+    tmp_path: Path,
+    name: str,
+    content: bytes,
     message: str,
-) -> None:  # fmt: skip
+) -> None:
     folder = _copy(tmp_path, "side_effects.txt")
     bad = folder / name
     bad.write_bytes(content)
-    res = cli("ingest", str(bad), str(folder / "side_effects.txt"), "--max-bytes", "1000",
-              "--json", db=fresh_db)  # fmt: skip
+    res = cli(
+        "ingest",
+        str(bad),
+        str(folder / "side_effects.txt"),
+        "--max-bytes",
+        "1000",
+        "--json",
+        db=fresh_db,
+    )
     assert res.code == 2
     body = json.loads(res.stdout)
     assert (body["added"], body["error"]) == (1, 1)
@@ -149,8 +160,13 @@ def test_a_crash_mid_batch_keeps_whole_documents_only(
     for table in ("documents", "sources"):
         assert _count(fresh_db, f"SELECT count(*) FROM {table} WHERE origin = 'ingested'") == 1
     assert _count(fresh_db, f"SELECT count(*) FROM review_queue WHERE source_id != '{sid}'") == 0
-    assert _count(fresh_db, "SELECT count(*) FROM passage_fts WHERE origin = 'ingested' "
-                  f"AND source_id != '{sid}'") == 0  # fmt: skip
+    assert (
+        _count(
+            fresh_db,
+            f"SELECT count(*) FROM passage_fts WHERE origin = 'ingested' AND source_id != '{sid}'",
+        )
+        == 0
+    )
     monkeypatch.setattr(smanav.ingest, "bump_generation", real)
     resumed = ingest_paths([folder], fresh_db)
     assert sorted(d["status"] for d in resumed["documents"]) == ["added", "unchanged"]

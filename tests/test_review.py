@@ -92,9 +92,10 @@ def test_conflicting_age_limits_are_flagged_with_both_sources(queued: Path) -> N
     assert item["qualifiers"] == {"age_max_months": 24.0, "age_max_exclusive": True}
     kb = open_kb(queued)
     curated = [
-        a for a in kb.about("onasemnogene-abeparvovec")
+        a
+        for a in kb.about("onasemnogene-abeparvovec")
         if a.predicate == "eligibility" and not a.qualifiers.age_max_exclusive
-    ]  # fmt: skip
+    ]
     assert curated, "the 2020 article's 'up to age 2' is curated"
     flagged = {c["existing"]["id"] for c in item["conflicts"]}
     assert {a.id for a in curated} <= flagged

@@ -46,15 +46,50 @@ def test_glued_link_text_is_split(breaker: WordBreaker, scraped: str, repaired: 
 
 
 ORDINARY = [
-    "wheelchair", "breakthrough", "neuromuscular", "understanding", "physiotherapist",
-    "Anticardiolipin", "colorblindness", "pseudolymphoma", "Valsalva", "sulphate", "RhoGTPase",
-    "dihydroxyacetonephosphate", "papillomavirus", "bronchopneumonia",
-    "AtroPen", "AveXis", "YouTube", "iPhone", "McDonald", "JavaScript", "intrathecally",
-    "nonetheless", "carefully", "gastrostomy", "neurodegeneration", "overweight",
-    "baclofen", "tizanidine", "Spinraza", "benzodiazepines", "onasemnogene", "abeparvovec",
-    "glycopyrrolate", "tracheostomy", "Gastroesophageal", "spasticity", "everything",
-    "Itvisma", "Evrysdi", "AstraZeneca", "GlaxoSmithKline", "PowerPoint", "anticholinergic",
-]  # fmt: skip
+    "wheelchair",
+    "breakthrough",
+    "neuromuscular",
+    "understanding",
+    "physiotherapist",
+    "Anticardiolipin",
+    "colorblindness",
+    "pseudolymphoma",
+    "Valsalva",
+    "sulphate",
+    "RhoGTPase",
+    "dihydroxyacetonephosphate",
+    "papillomavirus",
+    "bronchopneumonia",
+    "AtroPen",
+    "AveXis",
+    "YouTube",
+    "iPhone",
+    "McDonald",
+    "JavaScript",
+    "intrathecally",
+    "nonetheless",
+    "carefully",
+    "gastrostomy",
+    "neurodegeneration",
+    "overweight",
+    "baclofen",
+    "tizanidine",
+    "Spinraza",
+    "benzodiazepines",
+    "onasemnogene",
+    "abeparvovec",
+    "glycopyrrolate",
+    "tracheostomy",
+    "Gastroesophageal",
+    "spasticity",
+    "everything",
+    "Itvisma",
+    "Evrysdi",
+    "AstraZeneca",
+    "GlaxoSmithKline",
+    "PowerPoint",
+    "anticholinergic",
+]
 
 
 @pytest.mark.parametrize("word", ORDINARY)
@@ -69,8 +104,12 @@ def test_no_word_of_the_hpo_vocabulary_or_the_corpus_is_split(
     """Thousands of real medical and everyday words, none of them glued: none split."""
     from pathlib import Path
 
-    words = {w for t in hpo_terms().values() for n in (t["name"], *t["synonyms"])
-             for w in re.findall(r"[A-Za-z]{7,}", n)}  # fmt: skip
+    words = {
+        w
+        for t in hpo_terms().values()
+        for n in (t["name"], *t["synonyms"])
+        for w in re.findall(r"[A-Za-z]{7,}", n)
+    }
     for f in Path(str(corpus)).glob("*.txt"):
         words |= set(re.findall(r"[A-Za-z]{7,}", f.read_text(encoding="utf-8")))
     glued = {"baclofentizanidine", "AmitriptylineRobinul", "geneSpinraza"}
@@ -111,9 +150,25 @@ def test_overlapping_edits_are_refused() -> None:
 # --- invariants -----------------------------------------------------------------------
 SMALL = WordBreaker({"baclofen", "tizanidine", "spinraza", "robinul"}, {"gene", "muscle", "and"})
 TOKENS = st.sampled_from(
-    ["baclofen", "tizanidine", "Spinraza", "Robinul", "gene", "muscle", "and", " ", "\u00a0",
-     "\u200b", ", ", ".", "\n", "é", "İ", "x"]
-)  # fmt: skip
+    [
+        "baclofen",
+        "tizanidine",
+        "Spinraza",
+        "Robinul",
+        "gene",
+        "muscle",
+        "and",
+        " ",
+        "\u00a0",
+        "\u200b",
+        ", ",
+        ".",
+        "\n",
+        "é",
+        "İ",
+        "x",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -173,9 +173,14 @@ def _accept(store: Store, row: Any, kb: KnowledgeBase, now: str) -> dict[str, An
         )
         db.execute(
             "INSERT INTO concepts VALUES (?, 'accepted', ?, ?, ?, ?)",
-            (cid, concept.kind.value, concept.name,
-             concept.domain.value if concept.domain else None, concept.model_dump_json()),
-        )  # fmt: skip
+            (
+                cid,
+                concept.kind.value,
+                concept.name,
+                concept.domain.value if concept.domain else None,
+                concept.model_dump_json(),
+            ),
+        )
         db.execute(
             "INSERT INTO names VALUES (?, ?, ?, 'name', 'accepted')",
             (cid, concept.name, norm_name(concept.name)),

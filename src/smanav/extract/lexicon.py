@@ -178,6 +178,10 @@ class Lexicon:
     breaker: WordBreaker | None = None
     #: Knowledge-base concepts by id (pattern matches link to them).
     known_entries: dict[str, Entry] = field(default_factory=dict)
+    #: Each key's surface form as first written (bench/ hands these to peers).
+    surfaces: dict[str, str] = field(default_factory=dict)
+    #: Lexicon key → index of its entry.
+    keys: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, spec: LexiconSpec, drugs: bool = True, hpo: bool = True) -> Lexicon:
@@ -202,6 +206,7 @@ class Lexicon:
                 return
             best[key] = len(lex.entries)
             lex.entries.append(entry)
+            lex.surfaces.setdefault(key, surface)
             if surface.isupper() and len(surface) <= cs_max:
                 lex.case_sensitive[best[key]] = surface
 
@@ -246,6 +251,7 @@ class Lexicon:
         auto.make_automaton()
         lex.automaton = auto
         lex.known_entries = by_id
+        lex.keys = best
         terms = {k for k in best if " " not in k}
         lex.breaker = WordBreaker(terms, words)
         return lex

@@ -135,6 +135,7 @@ _ANAPHORA = [
     "this problem",
     "this issue",
 ]
+_DIGIT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b")
 _STUDIED = ["tested", "studied", "investigated", "trials", "trial", "evaluated"]
 _HEADING_TREAT = ["treatment", "treatments", "treating", "management", "managing", "therapy"]
 _LIST_SEP = re.compile(r"^(?:[\s,;/()&]|\band\b|\bor\b|\bthe\b|\ba\b|\ban\b|\bas well as\b)*$")
@@ -165,6 +166,7 @@ class _Doc:
         self.text = text
         self.sents = sents
         self.mentions = [m for x in sents for m in x.mentions]
+        self._cert: dict[tuple[int, int], tuple[list[tuple[int, int]], bool]] = {}
         self.found: dict[tuple[str, str, str | None, str | None], Found] = {}
         r = rules()
         self.cue = r["cues"]
@@ -186,39 +188,58 @@ class _Doc:
     def certainty(self, span: tuple[int, int], cue: tuple[int, int] | None) -> str:
         """Negated if a negation cue (other than the predicate's own words) is in the
         sentence; hedged if a hedge cue is; asserted otherwise."""
-        s0, e0 = span
-        form = match_form(self.text[s0:e0])
-        ms = [m for m in self.mentions if s0 <= m.start < e0]
-        conditional = _cues(form, s0, ["if", "unless", "when"], ms)
-        negs = [
-            n
-            for n in _cues(form, s0, self.negations, ms)
-            if not (cue and cue[0] <= n[0] and n[1] <= cue[1])
-            and not any(c[0] < n[0] for c in conditional)  # "if they cannot": a condition
-        ]
-        if negs:
+        negs, hedged = self._sentence_cues(span)
+        if any(not (cue and cue[0] <= n[0] and n[1] <= cue[1]) for n in negs):
             return "negated"
-        if _cues(form, s0, self.hedges, ms):
-            return "hedged"
-        return "asserted"
+        return "hedged" if hedged else "asserted"
+
+    def _sentence_cues(self, span: tuple[int, int]) -> tuple[list[tuple[int, int]], bool]:
+        """Negations outside conditional clauses, and whether a hedge is present (cached)."""
+        hit = self._cert.get(span)
+        if hit is None:
+            s0, e0 = span
+            form = match_form(self.text[s0:e0])
+            ms = [m for m in self.mentions if s0 <= m.start < e0]
+            conditional = _cues(form, s0, ["if", "unless", "when"], ms)
+            negs = [
+                n
+                for n in _cues(form, s0, self.negations, ms)
+                if not any(c[0] < n[0] for c in conditional)  # "if they cannot": a condition
+            ]
+            hit = self._cert[span] = (negs, bool(_cues(form, s0, self.hedges, ms)))
+        return hit
 
     # -- rules ---------------------------------------------------------------------
     def run(self) -> list[Found]:
+        """Each rule runs only on sentences holding the kinds of mention it relates."""
         for i, s in enumerate(self.sents):
-            if not s.mentions and not s.heading:
+            kinds = [m.kind for m in s.mentions]
+            has = set(kinds)
+            iv = bool(has & INTERVENTIONS)
+            if not iv and not s.heading and "condition" not in has and len(kinds) < 2:
                 continue
             form = match_form(self.text[s.start : s.end])
-            self.member_of_class(s, form)
-            self.addresses(i, s, form)
-            self.side_effect(s, form)
-            self.causes(s, form)
-            self.do_not_combine(s, form)
-            self.developed_by(s, form)
-            self.approved_by(s, form)
-            self.eligibility(s)
-            self.route(s, form)
-            self.mechanism(s, form)
-            self.evidence_in_sma(i, s, form)
+            if "drug_class" in has and len(kinds) > 1:
+                self.member_of_class(s, form)
+            if iv:
+                self.addresses(i, s, form)
+                if "symptom" in has:
+                    self.side_effect(s, form)
+                if len(kinds) > 1 and has & (DRUGS | {"substance"}):
+                    self.do_not_combine(s, form)
+                if "organisation" in has:
+                    self.developed_by(s, form)
+                    self.approved_by(s, form)
+                if _DIGIT.search(form):
+                    self.eligibility(s)
+                if has & DRUGS:
+                    self.route(s, form)
+                    if has & GENES:
+                        self.mechanism(s, form)
+            if sum(k in CAUSAL for k in kinds) > 1:
+                self.causes(s, form)
+            if "condition" in has:
+                self.evidence_in_sma(i, s, form)
         self.inherit()
         return list(self.found.values())
 
@@ -231,8 +252,14 @@ class _Doc:
                 continue
             for h in helps:
                 if h.subject.concept == m.object.concept and m.spans[0] in h.spans:
-                    f = Found(m.subject, "addresses_symptom", h.object, [m.spans[0]],
-                              certainty=h.certainty, confidence=0.8)  # fmt: skip
+                    f = Found(
+                        m.subject,
+                        "addresses_symptom",
+                        h.object,
+                        [m.spans[0]],
+                        certainty=h.certainty,
+                        confidence=0.8,
+                    )
                     self.found.setdefault(f.key, f)
 
     def _span(self, s: Sentence) -> list[tuple[int, int]]:

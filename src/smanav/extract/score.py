@@ -36,8 +36,14 @@ def prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"tp": tp, "fp": fp, "fn": fn, "precision": round(p, 3), "recall": round(r, 3),
-            "f1": round(f, 3)}  # fmt: skip
+    return {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "precision": round(p, 3),
+        "recall": round(r, 3),
+        "f1": round(f, 3),
+    }
 
 
 def _ids(concept: str | None, codes: dict[str, set[str]]) -> set[str | None]:
@@ -155,8 +161,12 @@ def reproduction(results: dict[str, dict[str, Any]], kb: KnowledgeBase) -> dict[
         ok = any(_reproduces(a, p, res) for res, p in preds)
         (found if ok else missed).append(a.id)
     share = len(found) / len(wanted) if wanted else 0.0
-    return {"curated": len(wanted), "reproduced": len(found), "share": round(share, 3),
-            "missed": missed}  # fmt: skip
+    return {
+        "curated": len(wanted),
+        "reproduced": len(found),
+        "share": round(share, 3),
+        "missed": missed,
+    }
 
 
 def _reproduces(a: Any, p: dict[str, Any], res: dict[str, Any]) -> bool:
@@ -165,8 +175,10 @@ def _reproduces(a: Any, p: dict[str, Any], res: dict[str, Any]) -> bool:
     q = a.qualifiers
     if a.predicate.value == "eligibility":
         pq = p.get("qualifiers") or {}
-        return bool(pq.get("age_max_months") == q.age_max_months and
-                    pq.get("age_min_months") == q.age_min_months)  # fmt: skip
+        return bool(
+            pq.get("age_max_months") == q.age_max_months
+            and pq.get("age_min_months") == q.age_min_months
+        )
     if a.predicate.value == "route":
         return bool(p.get("value") == (q.route or a.value))
     want = norm_name(a.value or "")
