@@ -94,3 +94,15 @@ def test_build_reports_a_modified_source_instead_of_quoting_it(
     report = build(tmp_path / "k.db", changed)
     assert not report.texts
     assert any("sha256 mismatch" in w for w in report.warnings)
+
+
+def test_wheel_contains_the_web_templates_and_static_files(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    web = sorted(
+        p.relative_to(ROOT / "src").as_posix()
+        for p in (ROOT / "src" / "smanav" / "templates" / "web").rglob("*")
+        if p.is_file()
+    )
+    assert "smanav/templates/web/base.html" in web
+    missing = [w for w in web if w not in names]
+    assert not missing, f"missing from the wheel: {missing}"

@@ -449,3 +449,43 @@ def test_markup_is_kept_verbatim_in_json(hostile_client: TestClient) -> None:
     assert data["name"].startswith("<img src=x")
     quote = data["what_it_is"][0]["evidence"][0]["quote"]
     assert '<script>alert("passage")</script>' in quote
+
+
+# --- smanav serve --------------------------------------------------------------------
+def test_smanav_serve_starts_the_site(tmp_path: Path) -> None:
+    """The README's main command: a fresh knowledge-base path is built, then served."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from smanav.web.testing import free_port
+
+    db = tmp_path / "kb" / "smanav.db"
+    port = free_port()
+    exe = Path(sys.executable).with_name("smanav")
+    proc = subprocess.Popen(
+        [str(exe), "--db", str(db), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                    html = r.read().decode()
+                    headers = {k.lower(): v for k, v in r.headers.items()}
+                break
+            except OSError:
+                assert proc.poll() is None, proc.communicate()[1]
+                assert time.monotonic() < deadline, "smanav serve did not answer"
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert "SMA treatments, with their sources" in html
+    assert headers["x-content-type-options"] == "nosniff"
+    assert db.exists(), "the knowledge base was built on first run"
+    assert f"http://127.0.0.1:{port}" in err and "Traceback" not in err
