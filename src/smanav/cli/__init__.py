@@ -82,13 +82,13 @@ def _print_error(exc: SmanavError) -> None:
 
 
 # Command modules register themselves on `app`; one import line per module.
-from . import (
-    browse,  # noqa: E402,F401
-    export,  # noqa: E402,F401
-    ingest,  # noqa: E402,F401
-    plan,  # noqa: E402,F401
-    search,  # noqa: E402,F401
-    web,  # noqa: E402,F401
+from . import (  # noqa: E402
+    browse,  # noqa: F401
+    export,  # noqa: F401
+    ingest,  # noqa: F401
+    plan,  # noqa: F401
+    search,  # noqa: F401
+    web,  # noqa: F401
 )
 
 
