@@ -139,3 +139,18 @@ def test_db_build_bad_sources_folder_exits_2(cli, tmp_path: Path) -> None:  # ty
     res = cli("db", "build", "--sources", str(tmp_path / "nope"), db=tmp_path / "y.db")
     assert res.code == 2
     assert "not a folder" in res.stderr
+
+
+def test_ingesting_a_cited_article_supplies_its_quotes(cli, tmp_path: Path, corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    """Quotes come from whichever copy of the article the user gave: build or ingest."""
+    path = tmp_path / "later.db"
+    build(path)
+    assert cli("ingest", str(corpus / "000_3d87942ba094d4da.txt"), db=path).code == 0
+    data = json.loads(cli("show", "nusinersen", "--json", db=path).stdout)
+    quotes = [
+        ev["quote"]
+        for st in data["what_it_is"]
+        for ev in st["evidence"]
+        if ev["source"] == "smant-treatment"
+    ]
+    assert quotes and all(quotes)

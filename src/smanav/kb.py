@@ -312,6 +312,11 @@ class KnowledgeBase:
             for r in conn.execute("SELECT concept_id, name, norm, type FROM names")
         ]
         texts = {r[0]: r[1] for r in conn.execute("SELECT source_id, text FROM documents")}
+        # A cited article the user ingested (same sha256) supplies its quotes too.
+        by_sha = {r[0]: r[1] for r in conn.execute("SELECT sha256, text FROM documents")}
+        for sid, src in sources.items():
+            if sid not in texts and src.sha256 in by_sha:
+                texts[sid] = by_sha[src.sha256]
         kb = cls(sources, concepts, assertions, names, texts)
         kb.path = getattr(store, "path", None)
         kb.version = store.meta("digest") or ""
