@@ -104,12 +104,6 @@ async def sources(request: Request, kb: KnowledgeBase = KB) -> Response:
     return respond(request, "sources.html", sources_view(kb))
 
 
-def _not_yet(request: Request, what: str) -> Response:
-    message = f"{what} is not available in this installation yet"
-    data: dict[str, Any] = {"field": None, "message": message, "suggestions": [], "status": 503}
-    return respond(request, "error.html", data, 503)
-
-
 @page("/search")
 async def search_page(
     request: Request,
@@ -118,10 +112,8 @@ async def search_page(
 ) -> Response:
     data: dict[str, Any] = {"query": q, "results": [], "disclaimer": DISCLAIMER}
     if q.strip():
-        try:
-            from ..search import search
-        except ImportError:
-            return _not_yet(request, "Search")
+        from ..search import search
+
         data = {**search(q, kb), "disclaimer": DISCLAIMER}
         data.setdefault("query", q)
     return respond(request, "search.html", data)
@@ -135,10 +127,8 @@ async def ask_page(
 ) -> Response:
     data: dict[str, Any] = {"question": q, "answer": None, "citations": [], "concepts": []}
     if q.strip():
-        try:
-            from ..search import ask
-        except ImportError:
-            return _not_yet(request, "Ask")
+        from ..search import ask
+
         data = dict(ask(q, kb))
     data.setdefault("disclaimer", DISCLAIMER)
     return respond(request, "ask.html", data)

@@ -83,6 +83,21 @@ def twin_url(request: Request) -> str:
     return f"{base}?{query}" if query else base
 
 
+def _blocks(text: str) -> list[dict[str, Any]]:
+    """Plain-text answer → paragraphs and bullet lists ("- " lines), still as text."""
+    out: list[dict[str, Any]] = []
+    for line in (ln.strip() for ln in text.splitlines()):
+        if not line:
+            continue
+        if line.startswith(("- ", "• ", "* ")):
+            if not out or "bullets" not in out[-1]:
+                out.append({"bullets": []})
+            out[-1]["bullets"].append(line[2:].strip())
+        else:
+            out.append({"text": line})
+    return out
+
+
 def _quote_text(text: str | None) -> str:
     return " ".join(text.split()) if text else ""
 
@@ -107,6 +122,7 @@ def _env() -> Any:
         citation_line=citation_line,
     )
     env.filters["quote_text"] = _quote_text
+    env.filters["blocks"] = _blocks
     env.filters["pretty_json"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)
     env.filters["words"] = lambda v: str(v).replace("_", " ").replace("-", " ")
     return env
