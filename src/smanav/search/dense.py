@@ -65,8 +65,11 @@ class DenseIndex:
         import numpy as np
 
         m = model()
-        self.passage_keys = [p.key for p in idx.all_passages()]
-        texts = [p.text for p in idx.all_passages()]
+        passages = idx.all_passages()
+        #: key -> passage, so a dense hit never needs another trip to SQLite
+        self.by_key = {p.key: p for p in passages}
+        self.passage_keys = [p.key for p in passages]
+        texts = [p.text for p in passages]
         self.concept_ids = sorted(kb.concepts)
         ctexts = [_concept_text(kb, c) for c in self.concept_ids]
         enc = m.encode(texts + ctexts, batch_size=64, normalize_embeddings=True)

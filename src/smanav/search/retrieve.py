@@ -161,11 +161,17 @@ def find(query: str, kb: KnowledgeBase, limit: int = 10, dense: bool | None = No
         concept_lists.append((di.concepts(query, depth), 1.0))
         hits.dense_concepts = di.clear_winner(query, STRONG_SIMILARITY, MARGIN)
         hits.dense = True
+        dense_by_key = di.by_key
+    else:
+        dense_by_key = {}
 
     by_key = {p.key: p for p in cited}
     for p, _ in lex_hits + exp_hits:
         by_key.setdefault(p.key, p)
     fused = rrf(lists)
+    for k, _ in fused[:limit]:
+        if k not in by_key and k in dense_by_key:
+            by_key[k] = dense_by_key[k]
     missing = [k for k, _ in fused[:limit] if k not in by_key]
     for p in _fetch(idx, missing):
         by_key[p.key] = p
