@@ -111,7 +111,8 @@ def sources_list(kb: KnowledgeBase) -> dict[str, Any]:
 
 
 def show_concept(kb: KnowledgeBase, name: str) -> dict[str, Any]:
-    c = kb.resolve(name)
+    """A concept by id (pages link by id) or by any name a person may use."""
+    c = kb.concepts.get(name) or kb.resolve(name)
     result = kb.describe(c.id)
     result["query"] = name
     result["domain_name"] = DOMAIN_NAMES[c.domain] if c.domain else None

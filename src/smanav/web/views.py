@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any
 
 from ..browse import DOMAIN_NAMES, show_concept, sources_list, symptoms_list, treatments_list
-from ..errors import NotFound
 from ..kb import KnowledgeBase
 from ..models import Assertion, CareDomain, Concept, Predicate
 from ..settings import DISCLAIMER
@@ -40,11 +39,7 @@ SUPERSEDABLE = frozenset(
 
 
 def show(kb: KnowledgeBase, concept: Concept) -> dict[str, Any]:
-    """``show_concept`` by id; an id that is not also a name goes through the name."""
-    try:
-        return show_concept(kb, concept.id)
-    except NotFound:
-        return {**show_concept(kb, concept.name), "query": concept.id}
+    return show_concept(kb, concept.id)
 
 
 def home_view(kb: KnowledgeBase) -> dict[str, Any]:
