@@ -277,6 +277,19 @@ def test_held_out_questions_get_a_clean_answer(kb: KnowledgeBase, question: str)
     assert res["answer"] and (res["citations"] or res["closest"] or not res["found"])
 
 
+def test_python_api_ask(kb: KnowledgeBase) -> None:
+    import smanav
+
+    res = smanav.ask("who makes spinraza?", kb)
+    assert res["found"] and "biogen" in _ids(res)
+    assert res == ask("who makes spinraza?", kb)
+
+
+def test_embeddings_setting_off(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMANAV_EMBEDDINGS", "0")
+    assert search("drooling", kb)["retrieval"] == "lexical"
+
+
 def test_question_set_is_large_enough() -> None:
     assert len(QUESTIONS) >= 40
     assert len({q for q, *_ in QUESTIONS}) == len(QUESTIONS)

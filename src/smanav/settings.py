@@ -25,6 +25,12 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
         "(unset)",
         "Folder of source documents read when the database is built on first use.",
     ),
+    (
+        "SMANAV_EMBEDDINGS",
+        "auto",
+        "Dense retrieval in search and ask: auto (when the embeddings extra is installed), "
+        "1 (required), 0 (off).",
+    ),
 )
 
 
