@@ -96,6 +96,7 @@ def bench_extract(rounds: int) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
 
     full = [extract_text(t, lex) for t in texts]
+    quality = merge([score(r, g) for r, g in zip(full, golds, strict=True)])
     secs = _timed(lambda t: extract_text(t, lex), texts, rounds)
     rows.append(
         {
@@ -148,7 +149,7 @@ def bench_extract(rounds: int) -> dict[str, Any]:
 
     rows.append(_drug_ner(lex, texts, golds, rounds, chars))
     shutil.rmtree(tmp, ignore_errors=True)
-    return {"rounds": rounds, "chars_per_round": chars // rounds, "rows": rows}
+    return {"rounds": rounds, "chars_per_round": chars // rounds, "rows": rows, "quality": quality}
 
 
 _TOKEN = re.compile(r"\w+(?:[-']\w+)*")
@@ -306,6 +307,11 @@ def main() -> None:
             f"{ours['chars_per_s'] / r['chars_per_s']:.1f}x throughput"
             f"; mentions-only {ex['rows'][1]['chars_per_s'] / r['chars_per_s']:.1f}x"
         )
+    for part, table in ex["quality"].items():
+        print(f"\nsmanav {part} on the gold: P / R / F1 (gold count)")
+        for k, v in table.items():
+            n = int(v["tp"]) + int(v["fn"])
+            print(f"  {k:20} {v['precision']:.2f} / {v['recall']:.2f} / {v['f1']:.2f} ({n})")
     if not args.skip_ingest:
         out["ingest"] = bench_ingest(args.corpus_mb, [0, 1, 2])
         ing = out["ingest"]
