@@ -31,6 +31,11 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
         "Dense retrieval in search and ask: auto (when the embeddings extra is installed), "
         "1 (required), 0 (off).",
     ),
+    (
+        "SMANAV_MAX_BYTES",
+        "20971520 (20 MB)",
+        "Largest file `smanav ingest` and `smanav extract` accept; --max-bytes overrides it.",
+    ),
 )
 
 
