@@ -35,8 +35,10 @@ def _count(db: Path, sql: str) -> int:
 
 def test_ingest_stores_once_and_versions_changes(fresh_db: Path, tmp_path: Path) -> None:
     folder = _copy(tmp_path, "nbsp_negation.txt", "approval.html", "hedged_links.md")
-    first = ingest_paths([folder], fresh_db)
+    ticks: list[tuple[int, int]] = []
+    first = ingest_paths([folder], fresh_db, progress=lambda d, t, f: ticks.append((d, t)))
     assert (first["added"], first["error"]) == (3, 0)
+    assert ticks == [(1, 3), (2, 3), (3, 3)]  # what the progress bar shows
     assert first["queued"] > 5
     by_name = {Path(d["file"]).name: d for d in first["documents"]}
     assert by_name["nbsp_negation.txt"]["last_updated"] == "2024-03-03"

@@ -83,8 +83,10 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
             out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES)
         else:
             out.append(p)
-    seen: set[Path] = set()
-    return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]  # type: ignore[func-returns-value]
+    unique: dict[Path, Path] = {}
+    for p in out:
+        unique.setdefault(p.resolve(), p)
+    return list(unique.values())
 
 
 def read_document(path: str | Path, max_bytes: int | None = None) -> Document:
@@ -506,7 +508,8 @@ def ingest_paths(
                 done += 1
                 if progress is not None:
                     progress(done, len(files), r["file"])
-    docs.sort(key=lambda d: files.index(d["file"]) if d["file"] in files else 0)
+    order = {f: i for i, f in enumerate(files)}
+    docs.sort(key=lambda d: order.get(d["file"], 0))
     count = {
         k: sum(d["status"] == k for d in docs)
         for k in ("added", "new_version", "unchanged", "error")
