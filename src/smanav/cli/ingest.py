@@ -32,8 +32,12 @@ def _phrase(a: dict[str, Any]) -> str:
 
     obj = a.get("object_name") or a.get("value") or ""
     text = f"{a['subject_name']} {_PHRASES[Predicate(a['predicate'])]} {obj}".strip()
-    if a["predicate"] in ("eligibility", "route") and a.get("value"):
-        text = f"{a['subject_name']} {_PHRASES[Predicate(a['predicate'])]} {a['value']}"
+    if a["predicate"] == "eligibility" and a.get("value"):
+        text = f"{a['subject_name']} {_PHRASES[Predicate.eligibility]} {a['value']}"
+    elif a["predicate"] == "route":
+        text = f"{a['subject_name']} route: {a['value']}"
+    elif a["predicate"] == "evidence_in_sma":
+        text = f"{a['subject_name']}: studied in SMA"
     q = a.get("qualifiers") or {}
     if q.get("date"):
         text += f" ({q['date'][:4] if q.get('date_precision') == 'year' else q['date']})"
