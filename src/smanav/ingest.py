@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import logging
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -448,7 +449,11 @@ def _results(
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,  # shutdown chatter; task errors come back as results
         )
         client = Client(cluster)  # type: ignore[no-untyped-call]
     else:

@@ -292,6 +292,8 @@ def repair(text: str | Mapped, breaker: WordBreaker | None = None) -> Mapped:
     """Repaired text with its map back to the original (or to the chain's root)."""
     base = text if isinstance(text, Mapped) else None
     source = text.text if isinstance(text, Mapped) else text
+    if base is not None and not base.edits and base.base is None:
+        base = None  # an identity map adds nothing but a step per lookup
     edits = space_edits(source)
     if breaker is not None:
         edits += breaker.edits(source)

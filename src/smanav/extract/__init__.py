@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,13 @@ def lexicon(kb: KnowledgeBase | Lexicon | LexiconSpec) -> Lexicon:
     return lexicon_for(spec)
 
 
+@lru_cache(maxsize=4096)
+def _codes_of(codes: tuple[tuple[str, str, str], ...]) -> tuple[dict[str, str], ...]:
+    return tuple({"system": s, "code": c, "status": st} for s, c, st in codes)
+
+
 def _codes(e: Entry) -> list[dict[str, str]]:
-    return [{"system": s, "code": c, "status": st} for s, c, st in e.codes]
+    return [dict(c) for c in _codes_of(e.codes)] if e.codes else []
 
 
 def _concept(e: Entry) -> dict[str, Any]:
