@@ -360,7 +360,6 @@ def store_result(store: Store, r: dict[str, Any]) -> dict[str, Any]:
             "INSERT OR REPLACE INTO documents VALUES (?, 'ingested', ?, ?)",
             (sid, r["sha256"], r["text"]),
         )
-        db.execute("DELETE FROM passage_fts WHERE source_id = ?", (sid,))
         db.executemany(
             "INSERT INTO passage_fts VALUES (?, 'ingested', ?, ?, ?)",
             [(sid, s, e, t) for s, e, t in r["passages"]],
