@@ -153,6 +153,11 @@ def test_extract_command_json_and_bad_files(
     assert {"subject", "predicate", "object", "evidence"} <= set(doc["assertions"][0])
     assert body["errors"] == [{"file": str(empty), "message": "is empty"}]
     assert extract_paths([FIXTURES / "glued_brands.txt"], kb)["documents"][0]["mentions"]
+    res = cli("extract", str(tmp_path / "nothing-here"))
+    assert res.code == 2 and "no such file" in res.stderr
+    (tmp_path / "nothing-here").mkdir()
+    res = cli("extract", str(tmp_path / "nothing-here"))
+    assert res.code == 2 and "no files given" in res.stderr
     res = cli("extract", str(FIXTURES / "hedged_links.md"))
     assert res.code == 0
     assert "Glycopyrrolate may help with Drooling [hedged]" in res.stdout

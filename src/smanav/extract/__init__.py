@@ -124,7 +124,12 @@ def extract_paths(
 
     documents: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
-    for path in collect_files(paths):
+    files = collect_files(paths)
+    if not files:
+        raise InvalidInput(
+            "PATH", "no files given (folders are searched for .txt, .md, .html, .pdf)"
+        )
+    for path in files:
         try:
             doc = read_document(path, max_bytes)
         except InvalidInput as exc:
