@@ -218,3 +218,27 @@ def _pdf(text: str) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
     return out
+
+
+def test_an_existing_dask_cluster_by_address(fresh_db: Path, tmp_path: Path) -> None:
+    from dask.distributed import LocalCluster
+
+    folder = _copy(tmp_path, "hedged_links.md", "approval.html")
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        result = ingest_paths([folder], fresh_db, scheduler=cluster.scheduler_address)
+    assert result["added"] == 2 and result["queued"] > 0
+
+
+def test_an_unreachable_scheduler_is_named(
+    cli: Callable[..., Any], fresh_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(smanav.ingest, "SCHEDULER_TIMEOUT", 1)
+    res = cli(
+        "ingest",
+        str(FIXTURES / "side_effects.txt"),
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        db=fresh_db,
+    )
+    assert res.code == 2
+    assert "--scheduler" in res.stderr and "tcp://127.0.0.1:9" in res.stderr

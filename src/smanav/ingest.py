@@ -39,6 +39,8 @@ __all__ = [
 
 #: Larger files are refused (configurable: --max-bytes / SMANAV_MAX_BYTES).
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+#: Seconds to wait for a Dask scheduler given with --scheduler.
+SCHEDULER_TIMEOUT = 10
 SUFFIXES = {
     ".txt": "text",
     ".md": "markdown",
@@ -457,7 +459,7 @@ def _results(
         client = Client(cluster)  # type: ignore[no-untyped-call]
     else:
         try:
-            client = Client(scheduler, timeout=10)  # type: ignore[no-untyped-call]
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise InvalidInput("--scheduler", f"cannot reach {scheduler}: {exc}") from None
     try:
