@@ -7,13 +7,18 @@ app plus two bare endpoints that return a constant (``GET /bare`` and ``POST /ba
 which reads its body), behind the same middleware (security headers, body limit).
 wrk (Debian) drives each endpoint in turn in the same run, so the bare endpoints are
 the floor of the stack on this machine, and the ratio says what smanav's own work
-costs:
+costs. Every request differs from the one before (a wrk Lua script cycles through
+the lists), so nothing can be answered from a cache:
 
-- ``POST /api/plan``: profile parsing, name resolution, rules, evidence, JSON (a few
-  different profiles, rotated by a wrk Lua script);
-- ``GET /api/search``: FTS5 queries and ranking (several different queries, rotated).
+- ``POST /api/plan``: 124 different profiles (4 written by hand, 120 random valid ones
+  from ``bench/plan.py``: text ages, lay words, brands); profile parsing, name
+  resolution, rules, evidence, JSON. ``POST /bare`` reads the same bodies.
+- ``GET /api/search``: 100+ different queries built from the knowledge base's names,
+  everyday words and brands; FTS5 queries and ranking. ``GET /bare`` gets the same
+  query strings.
 
-wrk and the server share the machine's cores, as they would on one box.
+Before the load, every body and query is sent once and must answer 200. wrk and the
+server share the machine's cores, as they would on one box.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -57,6 +63,29 @@ QUERIES = [
     "breathing support at night",
     "spinraza side effects",
 ]
+#: How many random profiles join the hand-written ones.
+RANDOM_PROFILES = 120
+
+
+def plan_bodies(kb: Any) -> list[str]:
+    """Distinct plan bodies: the hand-written profiles, then random valid ones."""
+    from plan import random_profiles  # bench/plan.py, next to this file
+
+    bodies = [json.dumps(p) for p in PROFILES + random_profiles(kb, RANDOM_PROFILES, seed=1)]
+    return list(dict.fromkeys(bodies))
+
+
+def search_queries(kb: Any) -> list[str]:
+    """Distinct queries as people type them: names, everyday words, brands, questions."""
+    out = list(QUERIES)
+    for c in kb.symptoms():
+        out.append(c.name.lower())
+        out += [f"what helps with {t}" for t in c.lay_terms[:2]]
+    for c in kb.treatments():
+        out.append(c.name)
+        out += [f"{b} side effects" for b in c.brands[:1]]
+        out.append(f"who can have {c.name.lower()}")
+    return list(dict.fromkeys(out))
 
 
 def bench_app() -> FastAPI:
@@ -132,6 +161,19 @@ def run_wrk(url: str, script: str, seconds: int, connections: int) -> dict[str, 
     }
 
 
+def preflight(base: str, searches: list[str], bodies: list[str]) -> None:
+    """Every request of the run once: all must answer 200, or the figures mean nothing."""
+    for path in searches:
+        with urllib.request.urlopen(base + path, timeout=30) as r:
+            assert r.status == 200, path
+    for body in bodies:
+        req = urllib.request.Request(
+            base + "/api/plan", body.encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert r.status == 200, body
+
+
 def wait_up(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -155,11 +197,15 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
 
-    from smanav.store import build
+    from smanav.store import build, open_kb
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "smanav.db"
         build(db, CORPUS if CORPUS.is_dir() else None)
+        kb = open_kb(db)
+        searches = [f"/api/search?q={quote(q)}" for q in search_queries(kb)]
+        bares = [f"/bare?q={quote(q)}" for q in search_queries(kb)]
+        bodies = plan_bodies(kb)
         env = {**os.environ, "SMANAV_DB": str(db)}
         server = subprocess.Popen(
             [
@@ -173,12 +219,9 @@ def main() -> None:
         base = f"http://127.0.0.1:{args.port}"
         try:
             wait_up(f"{base}/bare")
-            from urllib.parse import quote
-
-            searches = [f"/api/search?q={quote(q)}" for q in QUERIES]
-            bodies = [json.dumps(p) for p in PROFILES]
+            preflight(base, searches, bodies)
             runs: list[tuple[str, str, str]] = [
-                ("GET /bare", "/bare", lua_rotate_get(["/bare"])),
+                ("GET /bare", "/bare", lua_rotate_get(bares)),
                 ("GET /api/search", "/", lua_rotate_get(searches)),
                 ("POST /bare", "/bare", lua_rotate_post("/bare", bodies)),
                 ("POST /api/plan", "/", lua_rotate_post("/api/plan", bodies)),
@@ -199,6 +242,7 @@ def main() -> None:
     report: dict[str, Any] = {
         "server": f"uvicorn, {args.workers} worker(s)",
         "load": f"wrk -t1 -c{args.connections} -d{args.seconds}s",
+        "distinct": {"plan bodies": len(bodies), "search queries": len(searches)},
         "cpus": os.cpu_count(),
         "results": results,
         "ratios": ratios,
@@ -207,6 +251,7 @@ def main() -> None:
         print(json.dumps(report, indent=2))
         return
     print(f"{report['server']}; {report['load']}; {report['cpus']} CPUs shared with wrk")
+    print(f"{len(bodies)} distinct plan bodies, {len(searches)} distinct search queries, cycled")
     print(f"{'endpoint':<18} {'req/s':>9} {'p99 ms':>8} {'non-2xx':>8}")
     for name, r in results.items():
         print(f"{name:<18} {r['rps']:>9.0f} {r['p99_ms']:>8.1f} {r['non_2xx']:>8.0f}")

@@ -201,6 +201,49 @@ def test_malformed_json_is_422_naming_the_body(client: TestClient) -> None:
     assert "JSON" in r.json()["error"]["message"]
 
 
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "field", "message"),
+    [
+        (b'["8m"]', JSON, 422, "body", "Input should be a valid dictionary"),
+        (b'"8m"', JSON, 422, "body", "Input should be a valid dictionary"),
+        (b"null", JSON, 422, "body", "Field required"),
+        (b"", JSON, 422, "body", "Field required"),
+        (
+            b'{"age"',
+            JSON,
+            422,
+            "body",
+            "is not valid JSON (Expecting ':' delimiter at character 6)",
+        ),
+        (b'{"age": "8m"}', {}, 422, "body", "Input should be a valid dictionary"),
+        (b'{"age": "8m"}', {"content-type": "text/plain"}, 422, "body", "valid dictionary"),
+        (b'{"age": "\xff"}', JSON, 400, None, "There was an error parsing the body"),
+        (b'{"age": NaN}', JSON, 422, "age_months", "nan is not a number of months"),
+        (b'{"age": "8m"}', {"content-type": "application/json; charset=utf-8"}, 200, None, ""),
+        (b'{"age": "8m"}', {"content-type": "application/fhir+json"}, 200, None, ""),
+    ],
+)
+def test_plan_bodies_are_read_as_a_json_object(
+    client: TestClient,
+    body: bytes,
+    headers: dict[str, str],
+    status: int,
+    field: str | None,
+    message: str,
+) -> None:
+    """What FastAPI's dict Body() answered, json_object answers (the engine checks fields)."""
+    r = client.post("/api/plan", content=body, headers=headers)
+    assert r.status_code == status
+    if status == 200:
+        assert r.json()["profile"]["age_months"] == 8
+    else:
+        assert r.json()["error"]["field"] == field
+        assert message in r.json()["error"]["message"]
+
+
 # --- security ------------------------------------------------------------------------
 @pytest.mark.parametrize("path", ["/", "/api/treatments", "/nope", "/static/site.css"])
 def test_security_headers_on_every_response(client: TestClient, path: str) -> None:

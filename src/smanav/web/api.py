@@ -6,15 +6,15 @@ returns; errors share one shape, ``{"error": {"field", "message", "suggestions"}
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ..browse import show_concept, symptoms_list, treatments_list
 from ..settings import DISCLAIMER
-from .app import get_kb
+from .app import get_kb, json_object
 from .templating import json_response
 from .views import sources_view, symptom_view
 
@@ -51,6 +51,21 @@ PROFILE_EXAMPLE = {
     "symptoms": ["too much saliva", "trouble swallowing"],
     "medications": [],
     "alcohol_use": False,
+}
+
+#: The OpenAPI entry FastAPI writes for a ``dict`` body (the body is read by json_object).
+PROFILE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "additionalProperties": True,
+                "type": "object",
+                "title": "Profile",
+                "examples": [PROFILE_EXAMPLE],
+            }
+        }
+    },
 }
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -133,15 +148,14 @@ async def api_ask_post(request: Request, body: Question) -> Response:
     description="The profile fields of DESIGN.md: age (months, or '8m', '3y', '2y6m'), "
     "sma_type 0–4, smn2_copies, functional_status non-sitter|sitter|walker, symptoms "
     "(everyday words or HPO ids), medications, alcohol_use, prior_treatments, spinal_fusion.",
+    openapi_extra={"requestBody": PROFILE_BODY},
 )
-async def api_plan(
-    request: Request,
-    profile: Annotated[dict[str, Any], Body(examples=[PROFILE_EXAMPLE])],
-) -> Response:
+async def api_plan(request: Request) -> Response:
     from ..plan import make_plan
 
+    profile = await json_object(request)
     kb = get_kb(request)
-    plan = make_plan(profile, kb)  # validates with this kb (parse_profile)
+    plan = make_plan(profile, kb)  # validates every field with this kb (parse_profile)
     response = json_response(plan)
     response.headers["Cache-Control"] = "no-store"
     return response
