@@ -154,3 +154,11 @@ def test_ingesting_a_cited_article_supplies_its_quotes(cli, tmp_path: Path, corp
         if ev["source"] == "smant-treatment"
     ]
     assert quotes and all(quotes)
+
+
+def test_hedged_statements_say_may_once(kb) -> None:  # type: ignore[no-untyped-def]
+    for a in kb.assertions.values():
+        text = kb.statement(a)
+        assert text.casefold().count("may") <= max(1, (a.value or "").casefold().count("may"))
+        if a.certainty == "hedged":
+            assert any(w in text.casefold() for w in ("may", "might", "can", "could")), a.id

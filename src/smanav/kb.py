@@ -229,6 +229,9 @@ _PHRASES: dict[Predicate, str] = {
     Predicate.treatment_note: "note:",
 }
 
+#: Words that already tell the reader a statement is hedged.
+_HEDGES = frozenset({"may", "might", "can", "could", "possibly", "sometimes"})
+
 #: Which statements answer which question on a treatment page.
 SECTIONS: dict[str, tuple[Predicate, ...]] = {
     "what_it_is": (Predicate.definition, Predicate.member_of_class, Predicate.developed_by),
@@ -371,7 +374,8 @@ class KnowledgeBase:
         """One line in our own words; the quote is separate and comes from the source."""
         subject = self.name_of(a.subject)
         text = a.value or f"{subject} {_PHRASES[a.predicate]} {self.name_of(a.object)}"
-        if a.certainty == Certainty.hedged and "may" not in text.split():
+        words = set(re.findall(r"[a-z]+", text.casefold()))
+        if a.certainty == Certainty.hedged and not words & _HEDGES:
             text = f"{text} (the source says it may)"
         return text
 
