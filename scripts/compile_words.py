@@ -18,7 +18,11 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "smanav" / "data" / "english
 
 def main() -> None:
     words = sorted(
-        {w.lower() for w in SRC.read_text(encoding="utf-8").split() if re.fullmatch(r"[A-Za-z]+", w)}
+        {
+            w.lower()
+            for w in SRC.read_text(encoding="utf-8").split()
+            if re.fullmatch(r"[A-Za-z]+", w)
+        }
     )
     data = {
         "source": "SCOWL word list (Debian wamerican, size 50), lower-cased, letters only",
