@@ -50,7 +50,7 @@ _RANK = {"suggested": 0, "needs_review": 1, "not_eligible": 2}
 _DOMAIN_ORDER = {d: i for i, d in enumerate(DOMAINS)}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Option:
     concept: Concept
     order: int
@@ -99,7 +99,9 @@ class _Planner:
             words.append(f"{_INPUT_FIELDS[f]}: {v}")
         return "; ".join(words)
 
-    def ask(self, domain: str, questions: Iterable[str]) -> None:
+    def ask(self, domain: str, questions: tuple[str, ...]) -> None:
+        if not questions:
+            return
         bucket = self.questions[domain]
         for q in questions:
             if q not in bucket:
@@ -421,24 +423,27 @@ class _Planner:
             ),
         )
         options = [self.option_dict(o) for o in ordered]
-        domains = []
-        for d in DOMAINS:
-            domains.append(
-                {
-                    "domain": d,
-                    "name": DOMAIN_TITLES[d],
-                    "options": [o["concept"] for o in options if o["domain"] == d],
-                    "care_standards": [s["id"] for s in self.standards if s["domain"] == d],
-                    "questions": list(self.questions[d]),
-                }
-            )
+        domains: dict[str, dict[str, Any]] = {
+            d: {
+                "domain": d,
+                "name": DOMAIN_TITLES[d],
+                "options": [],
+                "care_standards": [],
+                "questions": list(self.questions[d]),
+            }
+            for d in DOMAINS
+        }
+        for o in options:
+            domains[o["domain"]]["options"].append(o["concept"])
+        for s in self.standards:
+            domains[s["domain"]]["care_standards"].append(s["id"])
         c = self.c
         return {
             "profile": self.p.model_dump(mode="json"),
             "profile_display": self.profile_rows(),
             "options": options,
             "care_standards": self.standards,
-            "domains": domains,
+            "domains": list(domains.values()),
             "questions": [q for d in DOMAINS for q in self.questions[d]],
             "summary": {s: sum(1 for o in options if o["status"] == s) for s in STATUS_LABELS},
             # Every source the plan cites, with its dates (collected while citing).
