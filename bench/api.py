@@ -19,6 +19,10 @@ the lists), so nothing can be answered from a cache:
 
 Before the load, every body and query is sent once and must answer 200. wrk and the
 server share the machine's cores, as they would on one box.
+
+``--in-process`` says where a request's time goes instead: the same requests sent
+straight to the ASGI app (no sockets, no wrk), next to the library call alone and
+the JSON encoding alone, as CPU time per request (best of 7 rounds).
 """
 
 from __future__ import annotations
@@ -186,6 +190,73 @@ def wait_up(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"the server at {url} did not come up")
 
 
+def in_process(kb: Any, searches: list[str], bares: list[str], bodies: list[str]) -> None:
+    """CPU time per request, straight through the ASGI app, beside its parts."""
+    import asyncio
+    from urllib.parse import unquote
+
+    from smanav.plan import make_plan
+    from smanav.search import search
+    from smanav.web.templating import json_response
+
+    app = bench_app()
+
+    async def call(method: str, target: str, body: bytes = b"") -> None:
+        path, _, query = target.partition("?")
+        sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        status = []
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+
+        headers = [(b"host", b"bench"), (b"content-type", b"application/json")]
+        headers.append((b"content-length", str(len(body)).encode()))
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+            "query_string": query.encode(), "root_path": "", "headers": headers,
+            "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+        }  # fmt: skip
+        await app(scope, receive, send)
+        assert status == [200], (target, status)
+
+    loop = asyncio.new_event_loop()
+    raw = [b.encode() for b in bodies]
+    profiles = [json.loads(b) for b in bodies]
+    plans = [make_plan(p, kb) for p in profiles]
+    words = [unquote(q.partition("=")[2]) for q in searches]
+    steps: list[tuple[str, list[Any], Any]] = [
+        ("POST /bare", raw, lambda b: loop.run_until_complete(call("POST", "/bare", b))),
+        ("POST /api/plan", raw, lambda b: loop.run_until_complete(call("POST", "/api/plan", b))),
+        ("  make_plan(profile, kb)", profiles, lambda p: make_plan(p, kb)),
+        ("  JSON of the plan (orjson)", plans, json_response),
+        ("GET /bare", bares, lambda t: loop.run_until_complete(call("GET", t))),
+        ("GET /api/search", searches, lambda t: loop.run_until_complete(call("GET", t))),
+        ("  search(q, kb)", words, lambda q: search(q, kb, limit=10)),
+    ]
+    best = {name: float("inf") for name, _, _ in steps}
+    for _ in range(7):
+        for name, items, fn in steps:
+            t0 = time.process_time()
+            for item in items:
+                fn(item)
+            best[name] = min(best[name], (time.process_time() - t0) / len(items))
+    print("CPU time per request, in-process (best of 7 rounds over every body/query)")
+    for name, seconds in best.items():
+        print(f"{name:<30} {seconds * 1e6:8.0f} µs")
+    size = sum(len(json_response(p).body) for p in plans) / len(plans)
+    print(f"a plan is {size / 1000:.0f} kB of JSON on average")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -193,8 +264,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--in-process", action="store_true", help="where the time goes, without wrk or sockets"
+    )
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and not args.in_process:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
 
     from smanav.store import build, open_kb
@@ -207,6 +281,10 @@ def main() -> None:
         bares = [f"/bare?q={quote(q)}" for q in search_queries(kb)]
         bodies = plan_bodies(kb)
         env = {**os.environ, "SMANAV_DB": str(db)}
+        if args.in_process:
+            os.environ["SMANAV_DB"] = str(db)
+            in_process(kb, searches, bares, bodies)
+            return
         server = subprocess.Popen(
             [
                 sys.executable, "-m", "uvicorn", "--factory", "api:bench_app",

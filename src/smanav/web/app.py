@@ -294,9 +294,11 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(SecurityHeaders)
+    # Routes are matched in order, a few microseconds each: the API first (no path of
+    # the static files or the docs starts with /api/, so nothing else changes).
+    app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     docs.install(app)
-    app.include_router(api.router)
     app.include_router(ehr.router)
     app.include_router(pages.router)
     return app
