@@ -117,7 +117,7 @@ def test_symptoms_json(cli) -> None:  # type: ignore[no-untyped-def]
     }
 
 
-def test_sources_json_has_dates_and_counts(cli) -> None:  # type: ignore[no-untyped-def]
+def test_sources_json_has_dates_and_counts(cli, corpus: Path) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(cli("sources", "--json").stdout)
     by_id = {s["source"]: s for s in data["sources"]}
     assert by_id["smant-treatment"]["date"] == "2020-06-16"

@@ -329,7 +329,7 @@ def test_disagreeing_sources_are_both_shown_with_dates(kb: KnowledgeBase) -> Non
     assert {"smant-treatment", "ndclist-zolgensma-label"} <= sources
 
 
-def test_unanswered_shows_closest_passages(kb: KnowledgeBase) -> None:
+def test_unanswered_shows_closest_passages(kb: KnowledgeBase, corpus: Path) -> None:
     res = ask("who makes baclofen?", kb)
     assert res["found"] is False
     assert res["closest"], "closest passages are shown when nothing answers"
@@ -522,7 +522,7 @@ def test_cli_search_json_equals_api(cli, kb: KnowledgeBase) -> None:  # type: ig
     assert json.loads(res.stdout) == search("too much spit", kb, limit=3, dense=False)
 
 
-def test_cli_ask_shows_quotes_and_disclaimer(cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_ask_shows_quotes_and_disclaimer(cli, corpus: Path) -> None:  # type: ignore[no-untyped-def]
     res = cli("ask", "what helps with too much spit?", "--no-dense")
     assert res.code == 0, res.stderr
     assert "Glycopyrrolate" in res.stdout and "“" in res.stdout
