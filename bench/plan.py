@@ -93,8 +93,10 @@ def main() -> None:
     n = len(profiles)
     print(f"profiles: {n} random valid profiles (seed {args.seed}), {options / n:.1f} options each")
     print(f"floor  kb.lookup + kb.about per name   {n / t_floor:10.0f} profiles/s")
-    print(f"smanav make_plan                       {n / t_plan:10.0f} plans/s "
-          f"({t_plan / n * 1000:.2f} ms each)")
+    print(
+        f"smanav make_plan                       {n / t_plan:10.0f} plans/s "
+        f"({t_plan / n * 1000:.2f} ms each)"
+    )
     print(f"ratio  time per profile, make_plan / floor {t_plan / t_floor:6.1f}x")
     sys.stdout.flush()
 

@@ -1,6 +1,6 @@
 """Start-up time of `smanav --help` against bare `python -c pass` (the floor), one run.
 
-    .venv/bin/python bench/startup.py [--runs 20]
+.venv/bin/python bench/startup.py [--runs 20]
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ def main() -> None:
     ours = timed([exe, "--help"], args.runs)
     print(f"python -c pass          median {floor * 1000:7.1f} ms  (floor)")
     print(f"python -c 'import typer, rich' {peer * 1000:7.1f} ms  (the CLI stack alone)")
-    print(f"smanav --help           median {ours * 1000:7.1f} ms  "
-          f"ratio {ours / floor:.1f}x floor, {ours / peer:.2f}x typer+rich")
+    print(
+        f"smanav --help           median {ours * 1000:7.1f} ms  "
+        f"ratio {ours / floor:.1f}x floor, {ours / peer:.2f}x typer+rich"
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,7 @@ def main() -> None:
     start = hits[(args.nth or 1) - 1]
     end = start + len(args.phrase)
     print(
-        f"{{source: {src.id}, start: {start}, end: {end}, "
-        f"sha256: {span_sha256(text[start:end])}}}"
+        f"{{source: {src.id}, start: {start}, end: {end}, sha256: {span_sha256(text[start:end])}}}"
     )
 
 

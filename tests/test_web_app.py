@@ -159,9 +159,7 @@ def test_unknown_name_is_404_with_suggestions(client: TestClient) -> None:
         ("/api/treatments?domain=astrology", "domain"),
     ],
 )
-def test_bad_query_input_is_422_naming_the_field(
-    client: TestClient, path: str, field: str
-) -> None:
+def test_bad_query_input_is_422_naming_the_field(client: TestClient, path: str, field: str) -> None:
     r = client.get(path)
     assert r.status_code == 422
     err = r.json()["error"]
@@ -268,9 +266,7 @@ def test_api_lists_and_shows_treatments_like_the_cli(client: TestClient, kb: Any
     from smanav.browse import symptoms_list, treatments_list
 
     assert client.get("/api/treatments").json() == treatments_list(kb)
-    assert client.get("/api/treatments?domain=breathing").json() == treatments_list(
-        kb, "breathing"
-    )
+    assert client.get("/api/treatments?domain=breathing").json() == treatments_list(kb, "breathing")
     assert client.get("/api/symptoms").json() == symptoms_list(kb)
     evrysdi = client.get("/api/treatments/Evrysdi").json()
     assert evrysdi["concept"] == "risdiplam"
@@ -288,9 +284,7 @@ def test_api_sources_search_and_ask(client: TestClient) -> None:
     assert posted == answer
 
 
-def test_api_plan_returns_the_library_plan_and_stores_nothing(
-    client: TestClient, kb: Any
-) -> None:
+def test_api_plan_returns_the_library_plan_and_stores_nothing(client: TestClient, kb: Any) -> None:
     from smanav.plan import make_plan
 
     profile = {"age": "30m", "sma_type": 2, "functional_status": "sitter"}

@@ -264,6 +264,17 @@ def format_date(d: dt.date | None, precision: str = "day") -> str | None:
     return d.isoformat()
 
 
+def source_when(fields: dict[str, Any]) -> str:
+    """How old a source is, in words: its update date, or when we checked it."""
+    if fields.get("date"):
+        return f"updated {fields['date']}"
+    if fields.get("content_year"):
+        return f"content {fields['content_year']}, checked {fields.get('retrieved')}"
+    if fields.get("retrieved"):
+        return f"checked {fields['retrieved']}"
+    return "date not stated"
+
+
 class KnowledgeBase:
     """The published knowledge base, held in memory: planning and lookups do no SQL."""
 
@@ -387,10 +398,10 @@ class KnowledgeBase:
         span = text[ev.start : ev.end]
         return span if span_sha256(span) == ev.sha256 else None
 
-    def cite(self, ev: Evidence) -> dict[str, Any]:
-        src = self.sources[ev.source]
+    def source_fields(self, sid: str) -> dict[str, Any]:
+        """What a citation says of its source: title, publisher, url, dates, grade."""
+        src = self.sources[sid]
         return {
-            "source": src.id,
             "title": src.title,
             "publisher": src.publisher,
             "url": src.url,
@@ -398,6 +409,12 @@ class KnowledgeBase:
             "retrieved": src.retrieved,
             "content_year": src.content_year,
             "grade": src.grade,
+        }
+
+    def cite(self, ev: Evidence) -> dict[str, Any]:
+        return {
+            "source": ev.source,
+            **self.source_fields(ev.source),
             "start": ev.start,
             "end": ev.end,
             "section": ev.section,

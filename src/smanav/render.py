@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from .kb import source_when
+
 __all__ = ["print_concept", "print_statement"]
 
 SECTION_TITLES = {
@@ -23,14 +25,7 @@ SECTION_TITLES = {
 
 def citation_line(ev: dict[str, Any]) -> str:
     parts = [ev["title"], ev["publisher"]]
-    if ev["date"]:
-        parts.append(f"updated {ev['date']}")
-    elif ev.get("content_year"):
-        parts.append(f"content {ev['content_year']}, checked {ev.get('retrieved')}")
-    elif ev.get("retrieved"):
-        parts.append(f"checked {ev['retrieved']}")
-    else:
-        parts.append("date not stated")
+    parts.append(source_when(ev))
     if ev.get("grade") == "secondary":
         parts.append("secondary source")
     if ev.get("url"):

@@ -104,6 +104,7 @@ def symptoms(as_json: JsonOpt = False) -> None:
 def sources(as_json: JsonOpt = False) -> None:
     """List every source with its publisher, date and how many statements rest on it."""
     from ..browse import sources_list
+    from ..kb import source_when
 
     result = sources_list(kb())
     if as_json:
@@ -116,7 +117,7 @@ def sources(as_json: JsonOpt = False) -> None:
         table.add_row(
             s["title"] + (f"\n[dim]{escape(s['url'])}[/]" if s["url"] else ""),
             s["publisher"],
-            source_date(s),
+            source_when(s),
             s["grade"],
             str(s["statements"]),
         )
@@ -139,13 +140,3 @@ def show(
         return
     print_concept(out, result)
     disclaimer()
-
-
-def source_date(s: dict[str, object]) -> str:
-    if s["date"]:
-        return f"updated {s['date']}"
-    if s.get("content_year"):
-        return f"content {s['content_year']}; checked {s['retrieved']}"
-    if s.get("retrieved"):
-        return f"checked {s['retrieved']}"
-    return "not stated"

@@ -29,8 +29,7 @@ def serve(
         from ..web import create_app
     except ImportError as exc:
         raise SmanavError(
-            f"smanav serve needs the web extra ({exc.name} is missing): "
-            "pip install 'smanav[web]'"
+            f"smanav serve needs the web extra ({exc.name} is missing): pip install 'smanav[web]'"
         ) from None
     from ..settings import default_db_path
     from ..store import open_kb

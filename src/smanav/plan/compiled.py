@@ -87,16 +87,7 @@ class ReadOnlyList(list[Any]):
 
 # --- words shared by the parts ------------------------------------------------------
 def source_fields(kb: KnowledgeBase, sid: str) -> dict[str, Any]:
-    src = kb.sources[sid]
-    return {
-        "title": src.title,
-        "publisher": src.publisher,
-        "url": src.url,
-        "date": src.last_updated.isoformat() if src.last_updated else None,
-        "retrieved": src.retrieved,
-        "content_year": src.content_year,
-        "grade": src.grade,
-    }
+    return kb.source_fields(sid)
 
 
 def _short_cite(kb: KnowledgeBase, evidence: Iterable[Evidence]) -> str:

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SmanavError
+from ..kb import source_when
 from ..settings import DISCLAIMER
 
 if TYPE_CHECKING:
@@ -32,14 +33,7 @@ STATUS_BADGES = {
 }
 
 
-def _when(ev: dict[str, Any]) -> str:
-    if ev.get("date"):
-        return f"updated {ev['date']}"
-    if ev.get("content_year"):
-        return f"content {ev['content_year']}, checked {ev.get('retrieved') or 'date not stated'}"
-    if ev.get("retrieved"):
-        return f"checked {ev['retrieved']}"
-    return "date not stated"
+_when = source_when
 
 
 def citation(ev: dict[str, Any]) -> str:

@@ -75,7 +75,8 @@ router = APIRouter(prefix="/api", responses=ERRORS)
 async def api_treatments(
     request: Request,
     domain: str | None = Query(
-        None, description="Only one care domain: disease-modifying, symptom-medicines, "
+        None,
+        description="Only one care domain: disease-modifying, symptom-medicines, "
         "rehabilitation, breathing, nutrition, spine.",
     ),
 ) -> Response:

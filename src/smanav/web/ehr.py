@@ -168,8 +168,10 @@ def _observation(obs: dict[str, Any], profile: dict[str, Any], notes: list[str])
             if status:
                 profile["functional_status"] = status
                 return
-        notes.append(f"Functional-status Observation {' / '.join(texts) or '(no value)'} "
-                     "is not one of non-sitter, sitter, walker; it was not used.")
+        notes.append(
+            f"Functional-status Observation {' / '.join(texts) or '(no value)'} "
+            "is not one of non-sitter, sitter, walker; it was not used."
+        )
 
 
 def _medication(
@@ -253,9 +255,7 @@ BUNDLE_EXAMPLE = {
         {
             "resource": {
                 "resourceType": "Condition",
-                "code": {
-                    "coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "G12.0"}]
-                },
+                "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "G12.0"}]},
                 "subject": {"reference": "Patient/p1"},
             }
         },
@@ -416,8 +416,11 @@ def cards_from_plan(
                     if caution.get("evidence")
                     else _source_of(kb, o, base),
                     "links": [
-                        {"label": f"{o['name']} (smanav)", "url": base + concept_url(o),
-                         "type": "absolute"}
+                        {
+                            "label": f"{o['name']} (smanav)",
+                            "url": base + concept_url(o),
+                            "type": "absolute",
+                        }
                     ],
                 }
             )
@@ -440,9 +443,7 @@ def _prefetched(body: dict[str, Any]) -> list[Any]:
     tags=["cds-hooks"],
     summary="patient-view: SMA care-discussion cards from the prefetched record",
 )
-async def cds_patient_view(
-    request: Request, body: Annotated[dict[str, Any], Body()]
-) -> Response:
+async def cds_patient_view(request: Request, body: Annotated[dict[str, Any], Body()]) -> Response:
     from ..plan import make_plan
 
     if body.get("hook") not in (None, "patient-view"):

@@ -156,9 +156,7 @@ def json_response(data: Any, status: int = 200, media_type: str = "application/j
     return Response(_dumps(data), status_code=status, media_type=media_type)
 
 
-def respond(
-    request: Request, template: str, data: dict[str, Any], status: int = 200
-) -> Response:
+def respond(request: Request, template: str, data: dict[str, Any], status: int = 200) -> Response:
     """The page, or its JSON twin: the same dict either way."""
     if wants_json(request):
         return json_response(data, status)

@@ -198,4 +198,3 @@ def sources_view(kb: KnowledgeBase) -> dict[str, Any]:
         row["stale"] = stale
     result["stale_count"] = sum(len(r["stale"]) for r in result["sources"])
     return result
-
