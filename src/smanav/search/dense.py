@@ -8,6 +8,7 @@ only when dense retrieval is used, so `smanav --help` stays fast without them.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import threading
@@ -25,8 +26,9 @@ _LOCK = threading.Lock()
 _MODEL: Any = None
 
 
+@functools.cache
 def available() -> bool:
-    """True when the embeddings extra is installed (checked without importing torch)."""
+    """True when the embeddings extra is installed (checked once, without importing torch)."""
     return all(
         importlib.util.find_spec(name) is not None
         for name in ("sentence_transformers", MODEL_PACKAGE)
