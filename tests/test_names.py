@@ -48,7 +48,23 @@ def test_unknown_name_suggests(kb: KnowledgeBase, name: str, suggestion: str) ->
     assert suggestion.casefold() in joined or info.value.suggestions
 
 
-@pytest.mark.parametrize("name", ["", "   ", "xq", "penicillin", "unicorn tears"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "   ",
+        "xq",
+        "penicillin",
+        "unicorn tears",
+        # A different number is a different thing, never a typo: no SMA type 9, and
+        # HP:0002651 is not scoliosis (HP:0002650).
+        "sma type 9",
+        "SMA type 5",
+        "SMA5",
+        "smn3",
+        "HP:0002651",
+    ],
+)
 def test_unknown_names_are_not_guessed(kb: KnowledgeBase, name: str) -> None:
     with pytest.raises(NotFound):
         kb.resolve(name)

@@ -39,6 +39,15 @@ __all__ = [
 M = TypeVar("M", bound=BaseModel)
 
 
+#: libyaml's parser when present (about 10x faster than the pure-Python one).
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(text: str) -> Any:
+    """Parse trusted package data or a user's data file; only plain YAML types."""
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+
+
 def data_root() -> Traversable:
     return resources.files("smanav") / "data"
 
@@ -48,6 +57,7 @@ def span_sha256(text: str) -> str:
 
 
 _NON_WORD = re.compile(r"[^\w]+")
+_DIGITS = re.compile(r"\d+")
 
 
 def norm_name(name: str) -> str:
@@ -98,7 +108,7 @@ def _yaml_files(root: Traversable, sub: str) -> list[Traversable]:
 
 def _records(file: Traversable, label: str) -> list[dict[str, Any]]:
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = read_yaml(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise DataError(label, None, None, f"not valid YAML: {exc}") from None
     if raw is None:
@@ -366,6 +376,9 @@ class KnowledgeBase:
             return found
         key = norm_name(name)
         close = difflib.get_close_matches(key, list(self._by_norm), n=2, cutoff=0.82)
+        # A different number is a different thing (SMA type 9, HP:0002651), not a typo.
+        digits = _DIGITS.findall(key)
+        close = [k for k in close if _DIGITS.findall(k) == digits]
         if close and len(key) >= 4:
             best = {self._by_norm[k][0][0] for k in close[:1]}
             return self.concepts[best.pop()]
