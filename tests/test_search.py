@@ -537,6 +537,15 @@ def test_cli_ask_json_shape(cli) -> None:  # type: ignore[no-untyped-def]
     assert {"source", "start", "end", "quote"} <= set(body["citations"][0])
 
 
+def test_cli_ask_sources_carry_their_checked_date(cli) -> None:  # type: ignore[no-untyped-def]
+    """A label with no update date was still checked on a date: never 'date not stated'."""
+    res = cli("ask", "what are the side effects of spinraza", "--no-dense")
+    assert res.code == 0, res.stderr
+    sources = res.stdout.split("Sources and quoted passages")[1]
+    assert "Biogen" in sources and "checked 20" in sources
+    assert "date not stated" not in sources
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

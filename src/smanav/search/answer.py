@@ -269,6 +269,8 @@ def _citations(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
                         "publisher",
                         "url",
                         "date",
+                        "retrieved",
+                        "content_year",
                         "section",
                         "grade",
                     )
