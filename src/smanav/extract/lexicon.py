@@ -26,9 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..kb import KnowledgeBase, data_root, norm_name
+from ..kb import KnowledgeBase, data_root, norm_name, read_yaml
 from ..text import WordBreaker
 
 __all__ = ["Entry", "Lexicon", "LexiconSpec", "english_words", "match_form", "rules", "slug"]
@@ -57,7 +55,7 @@ def key_of(name: str) -> str:
 @lru_cache(maxsize=1)
 def rules() -> dict[str, Any]:
     raw = (data_root() / "extract_rules.yaml").read_text(encoding="utf-8")
-    data: dict[str, Any] = yaml.safe_load(raw)
+    data: dict[str, Any] = read_yaml(raw)
     return data
 
 

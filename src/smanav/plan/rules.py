@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from ..browse import DOMAIN_NAMES
 from ..errors import DataError
-from ..kb import KnowledgeBase
+from ..kb import KnowledgeBase, read_yaml
 from ..models import SLUG, CareDomain, ConceptKind
 from .profile import FunctionalStatus, Profile
 
@@ -270,7 +270,7 @@ def _load_file(
     file: Traversable, label: str
 ) -> tuple[str, list[OptionRule | CareStandardRule | CautionRule | QuestionRule]]:
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = read_yaml(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise DataError(label, None, None, f"not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import yaml
 
 from ..errors import DataError
-from ..kb import KnowledgeBase
+from ..kb import KnowledgeBase, read_yaml
 from ..models import Predicate
 from .text import STOPWORDS, stem, words
 
@@ -119,7 +119,7 @@ def _read_list(path: Traversable | Path | None, default: str) -> tuple[list[Any]
     file = path if path is not None else resources.files("smanav") / "data" / default
     label = default if path is None else str(path)
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = read_yaml(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise DataError(label, None, None, f"not valid YAML: {exc}") from None
     except OSError as exc:
