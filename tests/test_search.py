@@ -460,6 +460,8 @@ def test_any_text_gives_a_result_or_invalid_input(kb: KnowledgeBase, text: str) 
         ("when was it approved", "approval"),
         ("is my 5 year old too old", "age"),
         ("can he have a beer with it", "age"),
+        ("can my daughter take zolgensma at 23 months", "age"),
+        ("is it ok at age 3", "age"),
         ("how does it work", "mechanism"),
         ("is there a cure", "cure"),
         ("which ones are in the group", "members"),
