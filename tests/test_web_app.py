@@ -467,13 +467,23 @@ def hostile_client(db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 @pytest.mark.parametrize(
-    "path", ["/treatments/evil-pill", "/treatments", "/sources", "/search?q=evil+pill+drooling"]
+    "path",
+    [
+        "/treatments/evil-pill",
+        "/treatments",
+        "/",
+        "/sources",
+        "/search?q=evil+pill+drooling",
+        "/ask?q=%3Cscript%3Ealert(1)%3C/script%3E",
+        "/search?q=%3Cscript%3Ealert(1)%3C/script%3E",  # the search words echoed back
+        "/treatments/%3Cimg%20src=x%20onerror=alert(1)%3E",  # a 404 naming the path
+    ],
 )
 def test_markup_in_ingested_documents_renders_as_text(
     hostile_client: TestClient, path: str
 ) -> None:
     r = hostile_client.get(path)
-    assert r.status_code == 200
+    assert r.status_code == (404 if "onerror" in path else 200)
     html = r.text
     assert "<script>alert" not in html
     assert "<img src=x" not in html
@@ -526,3 +536,115 @@ def test_smanav_serve_starts_the_site(tmp_path: Path) -> None:
     assert headers["x-content-type-options"] == "nosniff"
     assert db.exists(), "the knowledge base was built on first run"
     assert f"http://127.0.0.1:{port}" in err and "Traceback" not in err
+
+
+# --- review: headers and caching on every response, unique titles, nothing stored ----
+@pytest.fixture(scope="module")
+def crashing_client(db_path: Path) -> Iterator[TestClient]:
+    """The app with one route that fails unexpectedly, as a bug in the library would."""
+    app = create_app(db_path)
+
+    @app.get("/crash")
+    @app.get("/api/crash")
+    async def crash() -> None:
+        raise RuntimeError("a bug")
+
+    app.router.routes[:0] = [app.router.routes.pop(), app.router.routes.pop()]
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.mark.parametrize("path", ["/crash", "/api/crash"])
+def test_unexpected_errors_carry_the_security_headers(
+    crashing_client: TestClient, path: str
+) -> None:
+    r = crashing_client.get(path)
+    assert r.status_code == 500
+    assert "a bug" not in r.text and "Traceback" not in r.text
+    assert "frame-ancestors 'none'" in r.headers.get("content-security-policy", "")
+    assert r.headers.get("x-content-type-options") == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("path", "kwargs"),
+    [
+        ("/plan.pdf", {"data": {"age": "-3", "medications": "secret-medicine"}}),
+        ("/plan", {"data": {"age": "-3", "medications": "secret-medicine"}}),
+        ("/api/plan", {"json": {"age": "-3"}}),
+        ("/fhir/CarePlan/$generate", {"json": {"resourceType": "Patient", "birthDate": "x"}}),
+        ("/cds-services/smanav-patient-view", {"json": {"prefetch": {"patient": {}}}}),
+    ],
+)
+def test_answers_about_a_person_are_never_cached(
+    client: TestClient, path: str, kwargs: dict[str, Any]
+) -> None:
+    """Errors echo what was typed about the person: they are no-store like the plan."""
+    r = client.post(path, **kwargs)
+    assert r.status_code == 422
+    assert r.headers.get("cache-control") == "no-store"
+
+
+def test_plans_leave_the_knowledge_base_file_unchanged(db_path: Path) -> None:
+    """Nothing about a patient is stored: the database files are byte-for-byte the same."""
+    import hashlib
+
+    def digest() -> dict[str, str]:
+        return {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(db_path.parent.iterdir())
+        }
+
+    before = digest()
+    marker = "zq-private-marker"
+    with TestClient(create_app(db_path)) as c:
+        form = {"age": "8m", "sma_type": "1", "other_symptoms": marker, "medications": "baclofen"}
+        c.post("/plan", data=form)
+        c.post("/plan", data={**form, "other_symptoms": ""})
+        c.post("/plan.pdf", data={**form, "other_symptoms": ""})
+        c.post("/api/plan", json={"age": "8m", "medications": [marker]})
+    assert digest() == before
+    for p in db_path.parent.iterdir():
+        assert marker.encode() not in p.read_bytes()
+
+
+def test_every_page_title_says_what_the_page_is(client: TestClient) -> None:
+    paths = [
+        "/",
+        "/treatments",
+        "/treatments?domain=breathing",
+        "/treatments?domain=nutrition",
+        "/treatments/nusinersen",
+        "/symptoms",
+        "/symptoms/drooling",
+        "/sources",
+        "/search?q=drooling",
+        "/ask?q=drooling",
+        "/plan",
+        "/docs",
+    ]
+    titles = {}
+    for path in paths:
+        m = re.search(r"<title>(.*?)</title>", client.get(path).text, re.S)
+        assert m, path
+        titles[path] = m.group(1)
+    assert len(set(titles.values())) == len(titles), titles
+    assert "Breathing" in titles["/treatments?domain=breathing"]
+
+
+def test_cds_cards_never_link_to_a_script_url(hostile_client: TestClient) -> None:
+    """An ingested source's url reaches EHR cards only when it is http(s)."""
+    from smanav.web.ehr import cards_from_plan
+
+    kb = hostile_client.app.state.kb.get()  # type: ignore[attr-defined]
+    option = {
+        "concept": "evil-pill",
+        "name": "Evil pill",
+        "kind": "drug",
+        "status": "suggested",
+        "cautions": [{"text": "Take care.", "evidence": [{"source": "evil-source"}]}],
+    }
+    cards = cards_from_plan({"options": [option]}, kb, "http://testserver")
+    urls = [c["source"]["url"] for c in cards] + [
+        link["url"] for c in cards for link in c.get("links", [])
+    ]
+    assert all(u.startswith(("http://", "https://")) for u in urls), urls

@@ -284,3 +284,71 @@ def test_patient_view_bad_requests_name_the_field(
     r = client.post("/cds-services/smanav-patient-view", json=body)
     assert r.status_code == 422
     assert r.json()["error"]["field"] == field
+
+
+SMA_TYPE_2 = bundle(condition("G12.1", text="SMA type 2"), kind="searchset")
+
+
+@pytest.mark.parametrize(
+    ("prefetch", "context", "field"),
+    [
+        # a prefetch value that is neither a resource, a Bundle nor null (CDS Hooks allows null)
+        ({"patient": patient(), "conditions": "Condition?patient=p1"}, None, "prefetch.conditions"),
+        (
+            {"patient": patient(), "conditions": SMA_TYPE_2, "medications": 7},
+            None,
+            "prefetch.medications",
+        ),
+        # prefetch.patient that is not a Patient
+        (
+            {"patient": {"resourceType": "Observation"}, "conditions": SMA_TYPE_2},
+            None,
+            "prefetch.patient",
+        ),
+        # the prefetched Patient is not the one in context: cards would be about someone else
+        ({"patient": patient(pid="p2"), "conditions": SMA_TYPE_2}, None, "prefetch.patient"),
+        ({"patient": patient(), "conditions": SMA_TYPE_2}, {"patientId": 3}, "context.patientId"),
+    ],
+)
+def test_patient_view_wrong_prefetch_is_422_in_the_error_shape(
+    client: TestClient,
+    prefetch: dict[str, Any],
+    context: dict[str, Any] | None,
+    field: str,
+) -> None:
+    body = hook_request(prefetch)
+    if context is not None:
+        body["context"] = context
+    r = client.post("/cds-services/smanav-patient-view", json=body)
+    assert r.status_code == 422, r.text
+    assert set(r.json()) == {"error"}
+    assert r.json()["error"]["field"] == field
+    assert r.json()["error"]["message"]
+
+
+def test_patient_view_null_prefetch_values_are_allowed(client: TestClient) -> None:
+    """CDS Hooks sends null for a prefetch the EHR could not fill."""
+    prefetch = {
+        "patient": patient(born_months_ago(40)),
+        "conditions": SMA_TYPE_2,
+        "medications": None,
+    }
+    r = client.post("/cds-services/smanav-patient-view", json=hook_request(prefetch))
+    assert r.status_code == 200, r.text
+    assert r.json()["cards"]
+
+
+def test_patient_view_card_markdown_shows_record_text_as_text(client: TestClient) -> None:
+    """Card details are Markdown an EHR renders: free text from the record must stay text."""
+    hostile = "[open](javascript:alert(1)) <img src=x onerror=alert(2)> **loud**"
+    prefetch = {
+        "patient": patient(born_months_ago(40)),
+        "conditions": SMA_TYPE_2,
+        "medications": bundle(medication(hostile), kind="searchset"),
+    }
+    r = client.post("/cds-services/smanav-patient-view", json=hook_request(prefetch))
+    assert r.status_code == 200, r.text
+    detail = r.json()["cards"][0]["detail"]
+    assert "<img" not in detail and "](javascript:" not in detail
+    assert "**loud**" not in detail
+    assert "open" in detail and "loud" in detail, "the words are still shown"

@@ -145,8 +145,16 @@ def get_kb(request: Request) -> KnowledgeBase:
     return holder.get()
 
 
+NO_STORE = [(b"cache-control", b"no-store")]
+
+
 class SecurityHeaders:
-    """Adds the security headers to every response (pure ASGI: no per-request objects)."""
+    """Adds the security headers to every response (pure ASGI: no per-request objects).
+
+    Answers to a POST carry what someone typed about a person (a plan, or an error
+    that repeats the value), so they get ``Cache-Control: no-store`` unless the
+    handler set a cache policy itself.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -155,10 +163,14 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        posted = scope["method"] not in ("GET", "HEAD")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                headers = list(message.get("headers", []))
+                if posted and not any(name.lower() == b"cache-control" for name, _ in headers):
+                    headers += NO_STORE
+                message["headers"] = headers + SECURITY_HEADERS
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -275,11 +287,22 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
+class SmanavApp(FastAPI):
+    """FastAPI with the security headers outside everything, the 500 handler included.
+
+    ``add_middleware`` puts middleware inside Starlette's ServerErrorMiddleware, so an
+    unexpected error's page would go out without CSP or nosniff.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(db_path: str | Path | None = None) -> FastAPI:
     """The whole site over the knowledge base at ``db_path`` (default: the user's)."""
     from . import api, docs, ehr, pages
 
-    app = FastAPI(
+    app = SmanavApp(
         title="smanav",
         version=__version__,
         description=(
@@ -293,7 +316,6 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
     app.state.kb = KBHolder(db_path)
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
-    app.add_middleware(SecurityHeaders)
     # Routes are matched in order, a few microseconds each: the API first (no path of
     # the static files or the docs starts with /api/, so nothing else changes).
     app.include_router(api.router)

@@ -344,8 +344,22 @@ def _source_of(kb: KnowledgeBase, option: dict[str, Any], base: str) -> dict[str
     for ev in option.get("evidence") or []:
         src = kb.sources.get(ev.get("source", ""))
         if src is not None:
-            return {"label": f"{src.title} ({src.publisher})", "url": src.url or f"{base}/sources"}
+            # Ingested sources are untrusted: only a web address becomes a link in the EHR.
+            web = src.url if src.url and src.url.startswith(("https://", "http://")) else None
+            return {"label": f"{src.title} ({src.publisher})", "url": web or f"{base}/sources"}
     return {"label": "smanav (SMA Navigator)", "url": f"{base}/sources"}
+
+
+#: Markdown punctuation that could make links, images, emphasis or headings.
+_MARKDOWN_SPECIAL = str.maketrans(
+    {c: "\\" + c for c in "\\`*_{}[]()#+!|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+)
+
+
+def _md(text: object) -> str:
+    """Text for a card's Markdown detail, shown as written: record and ingested text are
+    untrusted, and the EHR renders the detail (links, images, raw HTML in some viewers)."""
+    return str(text).translate(_MARKDOWN_SPECIAL)
 
 
 def _card_id(*parts: str) -> str:
@@ -379,15 +393,15 @@ def cards_from_plan(
         lines.append(f"### {title}")
         for o in rows:
             reason = (o.get("reasons") or [""])[0]
-            lines.append(f"- **{o['name']}**: {reason}")
+            lines.append(f"- **{_md(o['name'])}**: {_md(reason)}")
         lines.append("")
     if plan.get("questions"):
         lines.append("### Questions for the care team")
-        lines += [f"- {q}" for q in plan["questions"]]
+        lines += [f"- {_md(q)}" for q in plan["questions"]]
     if notes:
         lines.append("")
         lines.append("### Not used from the record")
-        lines += [f"- {n}" for n in notes]
+        lines += [f"- {_md(n)}" for n in notes]
     links = [{"label": "Open the smanav plan wizard", "url": f"{base}/plan", "type": "absolute"}]
     links += [
         {"label": f"{o['name']} (smanav)", "url": base + concept_url(o), "type": "absolute"}
@@ -410,7 +424,7 @@ def cards_from_plan(
                 {
                     "uuid": _card_id("caution", o["concept"], text),
                     "summary": _short(f"{o['name']}: {text}"),
-                    "detail": text,
+                    "detail": _md(text),
                     "indicator": "info",
                     "source": _source_of(kb, caution, base)
                     if caution.get("evidence")
@@ -428,6 +442,11 @@ def cards_from_plan(
 
 
 def _prefetched(body: dict[str, Any]) -> list[Any]:
+    """The prefetched resources, checked: a wrong shape or another patient is a 422.
+
+    CDS Hooks lets the EHR send null for a prefetch it could not fill; anything else
+    that is not a resource or a Bundle would otherwise be dropped without a word.
+    """
     prefetch = body.get("prefetch")
     if not isinstance(prefetch, dict) or not isinstance(prefetch.get("patient"), dict):
         raise InvalidInput(
@@ -435,7 +454,27 @@ def _prefetched(body: dict[str, Any]) -> list[Any]:
             "is required: this service reads the prefetched Patient (it does not call the "
             "FHIR server)",
         )
-    return [v for v in prefetch.values() if isinstance(v, dict | list)]
+    for key, value in prefetch.items():
+        if value is not None and not (isinstance(value, dict) and "resourceType" in value):
+            raise InvalidInput(
+                f"prefetch.{key}", "is not a FHIR resource or Bundle (nor null, if not found)"
+            )
+    person = prefetch["patient"]
+    if person.get("resourceType") != "Patient":
+        raise InvalidInput(
+            "prefetch.patient", f"is a {person.get('resourceType')!r}, not a FHIR Patient"
+        )
+    context = body.get("context")
+    wanted = context.get("patientId") if isinstance(context, dict) else None
+    if wanted is not None and not isinstance(wanted, str):
+        raise InvalidInput("context.patientId", "is not a FHIR id (a string)")
+    if wanted is not None and person.get("id") not in (None, wanted):
+        raise InvalidInput(
+            "prefetch.patient",
+            f"is Patient/{person.get('id')}, but context.patientId is {wanted!r}: the cards "
+            "would be about another person",
+        )
+    return [v for v in prefetch.values() if v is not None]
 
 
 @router.post(
