@@ -94,17 +94,25 @@ def open_page_type(page: Any, base_url: str, name: str, path: str | None) -> Non
 
 
 @pytest.mark.parametrize(("name", "path"), PAGE_TYPES, ids=[n for n, _ in PAGE_TYPES])
-def test_axe_finds_no_serious_or_critical_violations(
+def test_axe_finds_no_serious_violations_and_headings_are_in_order(
     page: Any, base_url: str, name: str, path: str | None
 ) -> None:
     open_page_type(page, base_url, name, path)
     if name == "docs":
-        page.wait_for_selector("#swagger-ui .information-container", timeout=10_000)
+        page.wait_for_selector("#swagger-ui .opblock-tag", timeout=10_000)
     assert AXE is not None
     bad = [v for v in run_axe(page, AXE) if v["impact"] in ("serious", "critical")]
     detail = [(v["id"], v["help"], [n["target"] for n in v["nodes"][:3]]) for v in bad]
     assert not bad, detail
     assert not page.csp_problems, page.csp_problems
+    # Headings as a screen reader lists them: one h1, no skipped levels.
+    levels = page.evaluate(
+        "() => [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')]"
+        ".filter(h => h.getClientRects().length).map(h => +h.tagName[1])"
+    )
+    assert levels[0] == 1 and levels.count(1) == 1, levels
+    skips = [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
+    assert not skips, levels
 
 
 @pytest.mark.parametrize(
@@ -241,3 +249,30 @@ def test_printed_plan_hides_navigation_and_keeps_the_plan(page: Any, base_url: s
     assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 10_000
     pdf = page.pdf(format="A4")  # chromium's own print of the page
     assert pdf.startswith(b"%PDF")
+
+
+def test_wizard_errors_take_focus_to_the_summary_then_to_the_field(
+    page: Any, base_url: str
+) -> None:
+    """A screen reader hears the summary at once; its link shows the field with its message."""
+    submit_plan(page, base_url, {"age": "-3", "medications": "nonsense-medicine"})
+    assert page.evaluate("() => document.activeElement.className") == "error-summary"
+    summary = page.evaluate("() => document.activeElement.innerText")
+    assert "Age" in summary and "negative" in summary
+    page.locator(".error-summary a").first.click()
+    assert focused(page)["id"] == "field-age"
+    for selector in ("label[for=field-age]", "#age-error", "#field-age"):
+        box = page.locator(selector).bounding_box()
+        assert box is not None and box["y"] >= 0, f"{selector} is scrolled out of view"
+
+
+def test_wizard_errors_are_announced_without_javascript(browser: Any, base_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        submit_plan(page, base_url, {"age": "-3"})
+        assert page.title().startswith("Error: ")
+        # autofocus is HTML, not script: the summary has focus with JavaScript off too
+        assert page.evaluate("() => document.activeElement.className") == "error-summary"
+    finally:
+        context.close()

@@ -2,5 +2,10 @@
 window.addEventListener("load", function () {
   var node = document.getElementById("swagger-ui");
   if (!node || !window.SwaggerUIBundle) return;
-  window.SwaggerUIBundle({ url: node.getAttribute("data-url"), dom_id: "#swagger-ui" });
+  // The page has its own h1 and API description: Swagger UI's info block (a second
+  // h1) is left out, so headings stay one h1 with no skipped levels.
+  var noInfo = function () {
+    return { wrapComponents: { InfoContainer: function () { return function () { return null; }; } } };
+  };
+  window.SwaggerUIBundle({ url: node.getAttribute("data-url"), dom_id: "#swagger-ui", plugins: [noInfo] });
 });
