@@ -103,6 +103,8 @@ def test_pdf_is_a_printable_sheet_with_disclaimer_sources_and_dates(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
     flat = _flat(text)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M)  # screen readers get its structure
     assert _flat(DISCLAIMER) in flat
     assert "no medical advice" in flat
     assert "Sources and their dates" in flat and "updated 2020-06-16" in flat

@@ -242,12 +242,10 @@ def _resolve_one(
     try:
         found = kb.resolve(name, field)
     except NotFound:
-        where = {"symptoms": "smanav symptoms", "medications": "smanav treatments"}.get(
-            list_field, "smanav treatments"
-        )
+        where = {"symptoms": "the symptom list"}.get(list_field, "the treatment list")
         raise InvalidInput(
             field,
-            f"{name!r} is not a {word} smanav knows (see `{where}`)",
+            f"{name!r} is not a {word} smanav knows (see {where})",
             _close_names(kb, name, kinds),
         ) from None
     if found.id == "alcohol":

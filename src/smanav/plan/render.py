@@ -257,6 +257,8 @@ def render_pdf(plan: dict[str, Any]) -> bytes:
         raise SmanavError(
             "PDF output needs the pdf extra: pip install 'smanav[pdf]' (WeasyPrint)"
         ) from None
-    pdf = HTML(string=render_html(plan, print_css=True)).write_pdf()
+    pdf = HTML(string=render_html(plan, print_css=True)).write_pdf(
+        pdf_tags=True
+    )  # tagged: screen readers get its structure
     assert pdf is not None
     return bytes(pdf)
