@@ -307,6 +307,17 @@ def test_side_effects_come_from_the_class(kb: KnowledgeBase) -> None:
     assert {"Dizziness", "Headache", "Nausea"} <= set(o["side_effects"])
 
 
+def test_a_class_fact_the_drug_already_states_is_not_repeated(kb: KnowledgeBase) -> None:
+    """Baclofen's own "not specifically studied in SMA" and its class's, on the same
+    passage, are one line for the reader, not two."""
+    o = _by_concept(make_plan({"age_months": 200, "symptoms": ["spasticity"]}, kb))["baclofen"]
+    seen = [
+        (f["text"], tuple((e["source"], e["start"], e["end"]) for e in f["evidence"]))
+        for f in o["studied_in_sma"]
+    ]
+    assert seen and len(seen) == len(set(seen))
+
+
 def test_care_standards_are_labelled_and_cited(kb: KnowledgeBase) -> None:
     plan = make_plan({"age_months": 8, "functional_status": "non-sitter"}, kb)
     ids = {s["id"] for s in plan["care_standards"]}

@@ -392,7 +392,17 @@ def _statements(c: Compiled, cid: str, predicate: str) -> list[Assertion]:
 
 def _facts(c: Compiled, cid: str, predicate: str, sources: set[str]) -> ReadOnlyList:
     out = []
+    said: set[tuple[Any, ...]] = set()
     for a in _statements(c, cid, predicate):
+        # A class's fact that the drug's own statement already says, on the same passage.
+        key = (
+            c.statements[a.id],
+            a.certainty,
+            tuple((e.source, e.start, e.end, e.section) for e in a.evidence),
+        )
+        if key in said:
+            continue
+        said.add(key)
         q = a.qualifiers
         sources.update(c.cite_sources[a.id])
         out.append(
