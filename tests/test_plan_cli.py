@@ -105,6 +105,7 @@ def test_output_file(cli: Cli, tmp_path: Path, fmt: str, check: Callable[[bytes]
         (("--profile", "/no/such/file.json"), "not a readable file"),
         (("--profile", "x.json", "--age", "3"), "not both"),
         (("--age", "30", "-o", "/no/such/folder/plan.md"), "does not exist"),
+        (("--age", "30", "-o", "/"), "is a folder"),
     ],
 )
 def test_bad_input_exits_2(cli: Cli, args: tuple[str, ...], needle: str) -> None:

@@ -51,11 +51,19 @@ def _write(target: Path, data: bytes) -> None:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InvalidInput("--output", f"folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".smanav-plan-")
+    if target.is_dir():
+        raise InvalidInput("--output", f"{target} is a folder: give a file name")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".smanav-plan-")
+    except OSError as exc:
+        raise InvalidInput("--output", f"cannot write in {folder}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InvalidInput("--output", f"cannot write {target}: {exc.strerror}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
