@@ -12,7 +12,7 @@ import pytest
 
 from smanav.ingest import ingest_paths
 from smanav.kb import KnowledgeBase
-from smanav.review import review_decide, review_list
+from smanav.review import conflicts_for, review_decide, review_list
 from smanav.store import Store, build, open_kb
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
@@ -107,6 +107,41 @@ def test_conflicting_age_limits_are_flagged_with_both_sources(queued: Path) -> N
     assert {c["existing"]["id"] for c in result["conflicts"]} == flagged  # both are kept
     kb = open_kb(queued)
     assert item["id"] in kb.assertions and curated[0].id in kb.assertions
+
+
+def _approval(year: str) -> dict[str, Any]:
+    return {
+        "id": "x-test",
+        "subject": "risdiplam",
+        "predicate": "approved_by",
+        "object": "fda",
+        "qualifiers": {"date": f"{year}-08-07", "date_precision": "year"},
+        "certainty": "asserted",
+        "source": "news",
+        "as_of": "2025-02-10",
+    }
+
+
+def test_an_approval_year_the_kb_already_has_is_no_conflict(kb: KnowledgeBase) -> None:
+    """Risdiplam's 2020 approval agrees with the first approval; the 2025 tablet approval
+    is another event, not a disagreement."""
+    assert conflicts_for(_approval("2020"), kb) == []
+    assert {c["reason"] for c in conflicts_for(_approval("2018"), kb)} == {
+        "a different approval date"
+    }
+
+
+def test_review_conflicts_show_when_a_source_was_checked(
+    cli: Callable[..., Any], fresh_db: Path, tmp_path: Path
+) -> None:
+    """The Zolgensma label has no update date but was checked: not 'undated'."""
+    doc = tmp_path / "older.txt"
+    doc.write_text("Zolgensma is for children under 3 years of age.\n", "utf-8")
+    ingest_paths([doc], fresh_db)
+    out = " ".join(cli("review", db=fresh_db).stdout.split())
+    assert "NDC 71894-120 (checked 20" in out
+    assert "(undated) disagrees" in out  # the new document itself has no date
+    assert "NDC 71894-120 (undated)" not in out
 
 
 def test_review_command(cli: Callable[..., Any], queued: Path) -> None:

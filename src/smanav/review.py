@@ -37,6 +37,16 @@ def conflicts_for(item: dict[str, Any], kb: KnowledgeBase) -> list[dict[str, Any
     """Existing assertions that say something different about the same subject."""
     out = []
     q = item.get("qualifiers") or {}
+    # An approval year the knowledge base already has agrees with it; its other approvals
+    # (a new form, a new dose) are other events, not disagreements.
+    approval_years = {
+        a.qualifiers.date.year
+        for a in kb.about(item["subject"])
+        if a.subject == item["subject"]
+        and a.predicate.value == "approved_by"
+        and a.object == item["object"]
+        and a.qualifiers.date is not None
+    }
     for a in kb.about(item["subject"]):
         if a.subject != item["subject"] or a.predicate.value != item["predicate"]:
             continue
@@ -51,7 +61,8 @@ def conflicts_for(item: dict[str, Any], kb: KnowledgeBase) -> list[dict[str, Any
                 reason = "a different age limit"
         elif item["predicate"] == "approved_by" and a.object == item["object"]:
             mine_date, their_date = q.get("date"), old.get("date")
-            if mine_date and their_date and mine_date[:4] != their_date[:4]:
+            agrees = bool(mine_date) and int(str(mine_date)[:4]) in approval_years
+            if mine_date and their_date and mine_date[:4] != their_date[:4] and not agrees:
                 reason = "a different approval date"
         if reason is None and a.object == item["object"] and a.object is not None:
             negs = {a.certainty.value, item["certainty"]}

@@ -213,8 +213,10 @@ def review(
 
 
 def _print_conflict(aid: str, c: dict[str, Any]) -> None:
+    from ..kb import source_when
+
     ex = c["existing"]
-    cites = "; ".join(f"{e['title']} ({e['date'] or 'undated'})" for e in ex["evidence"])
+    cites = "; ".join(f"{e['title']} ({source_when(e)})" for e in ex["evidence"])
     out.print(
         f"    [yellow]conflict[/] ({escape(c['reason'])}): {aid} from {c['source']} "
         f"({c['date'] or 'undated'}) disagrees with {ex['id']}: {escape(ex['text'])} "
