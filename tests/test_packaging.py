@@ -77,6 +77,22 @@ def test_rebuild_without_sources_keeps_quotes(tmp_path: Path, corpus: Path) -> N
     assert sorted(again.texts) == sorted(first.texts)
 
 
+def test_rebuild_from_a_folder_without_the_texts_keeps_quotes(
+    tmp_path: Path, corpus: Path
+) -> None:
+    """`db build --sources` with the wrong folder must not throw away texts given earlier."""
+    path = tmp_path / "k.db"
+    first = build(path, corpus)
+    other = tmp_path / "other"
+    other.mkdir()
+    again = build(path, other)
+    assert sorted(again.texts) == sorted(first.texts)
+    assert all("stored earlier" in w for w in again.warnings if "not found" in w)
+    with Store(path) as store:
+        kept = {r[0] for r in store.conn.execute("SELECT source_id FROM documents")}
+    assert set(first.texts) <= kept
+
+
 def test_commands_build_the_database_on_first_use(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "new" / "smanav.db"
     res = cli("treatments", "--json", db=path)

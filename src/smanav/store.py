@@ -192,8 +192,21 @@ def build(
     if sources_dir is None and os.environ.get("SMANAV_SOURCES"):
         sources_dir = Path(os.environ["SMANAV_SOURCES"])
     texts = _read_texts(data, sources_dir, report)
-    if sources_dir is None and path.exists():
-        texts = _kept_texts(path, data, report)
+    if path.exists():
+        # Texts given at an earlier build that this one did not get stay (a wrong folder
+        # must not throw the quotes away).
+        for sid, text in _kept_texts(path, data).items():
+            if sid in texts:
+                continue
+            texts[sid] = text
+            report.texts.append(sid)
+            where = f"{data.sources[sid].file} not found in {sources_dir}"
+            report.warnings = [
+                f"{where}: the text stored earlier is kept"
+                if w == f"{where}: citations only"
+                else w
+                for w in report.warnings
+            ]
     path.parent.mkdir(parents=True, exist_ok=True)
     with Store(path) as store, store.atomic() as db:
         for stmt in SCHEMA.split(";"):
@@ -222,7 +235,7 @@ def bump_generation(db: sqlite3.Connection) -> None:
     db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(gen),))
 
 
-def _kept_texts(path: Path, data: CuratedData, report: BuildReport) -> dict[str, str]:
+def _kept_texts(path: Path, data: CuratedData) -> dict[str, str]:
     """Texts supplied at an earlier build that still match: a rebuild must not drop them."""
     kept: dict[str, str] = {}
     with Store(path) as old:
@@ -236,7 +249,6 @@ def _kept_texts(path: Path, data: CuratedData, report: BuildReport) -> dict[str,
         src = data.sources.get(sid)
         if src is not None and src.sha256 == sha:
             kept[sid] = text
-            report.texts.append(sid)
     return kept
 
 
