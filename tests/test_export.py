@@ -64,6 +64,13 @@ def test_cli_export_to_file_and_bad_format(cli, tmp_path: Path) -> None:  # type
     assert nowhere.code == 2 and "cannot write" in nowhere.stderr
 
 
+def test_cli_json_with_another_format_is_an_error(cli) -> None:  # type: ignore[no-untyped-def]
+    """`--json --format csv` asks for two formats: say so instead of silently picking one."""
+    res = cli("export", "--json", "--format", "csv")
+    assert res.code == 2 and "different formats" in res.stderr
+    assert cli("export", "--json", "--format", "jsonld").code == 0
+
+
 @pytest.mark.parametrize("fmt", ["jsonld", "csv", "fhir"])
 def test_export_is_deterministic(kb: KnowledgeBase, fmt: str) -> None:
     assert export(kb, fmt) == export(kb, fmt)

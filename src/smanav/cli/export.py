@@ -14,7 +14,9 @@ from . import app, err, kb
 
 @app.command()
 def export(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonld, csv or fhir.")] = "jsonld",
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="jsonld (default), csv or fhir.")
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write to this file.")
     ] = None,
@@ -23,7 +25,9 @@ def export(
     """Export the knowledge graph (statements, locators, codes) for other tools."""
     from ..export import export as run_export
 
-    text = run_export(kb(), "jsonld" if as_json else fmt)
+    if as_json and fmt not in (None, "jsonld"):
+        raise InvalidInput("--format", f"--json and --format {fmt} ask for different formats")
+    text = run_export(kb(), fmt or "jsonld")
     if output is None:
         sys.stdout.write(text)
         return
