@@ -214,3 +214,23 @@ def test_a_rules_folder_can_replace_the_shipped_one(kb: KnowledgeBase, tmp_path:
     plan = make_plan({"age_months": 100, "symptoms": ["scoliosis"]}, kb, rs)
     assert [o["concept"] for o in plan["options"]] == ["back-brace"]
     assert make_plan({"age_months": 100}, kb, rs)["options"] == []
+
+
+def test_rule_texts_are_in_our_own_words(corpus: Path) -> None:
+    """Reasons, care-standard lines, cautions and questions copy no run of 7 words from a
+    source article (quotes come only through locators)."""
+    import re
+
+    def words(text: str) -> list[str]:
+        return re.findall(r"[a-z0-9]+", text.casefold())
+
+    n = 7
+    grams: set[tuple[str, ...]] = set()
+    for f in corpus.glob("*.txt"):
+        w = words(f.read_text(encoding="utf-8"))
+        grams.update(tuple(w[i : i + n]) for i in range(len(w) - n + 1))
+    for r in load_rules().rules:
+        for text in (getattr(r, "because", ""), getattr(r, "text", ""), *r.questions):
+            w = words(text or "")
+            copied = [g for i in range(len(w) - n + 1) if (g := tuple(w[i : i + n])) in grams]
+            assert not copied, f"{r.id} copies source words: {' '.join(copied[0])!r}"
