@@ -14,6 +14,7 @@ import datetime as dt
 import html
 import json
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -460,7 +461,7 @@ def _results(
     else:
         try:
             client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)  # type: ignore[no-untyped-call]
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise InvalidInput("--scheduler", f"cannot reach {scheduler}: {exc}") from None
     try:
         spec_f = client.scatter(spec, broadcast=True)  # type: ignore[no-untyped-call]
@@ -473,6 +474,11 @@ def _results(
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
+
+
+def max_workers() -> int:
+    """Local Dask worker processes allowed: more than a few per core only add overhead."""
+    return 4 * (os.cpu_count() or 1)
 
 
 def ingest_paths(
@@ -493,6 +499,11 @@ def ingest_paths(
 
     if workers < 0:
         raise InvalidInput("--workers", f"must be 0 or more, not {workers}")
+    if workers > max_workers():
+        # Each worker is a process: thousands would exhaust the machine before any work.
+        raise InvalidInput(
+            "--workers", f"at most {max_workers()} on this machine (4 per CPU core), not {workers}"
+        )
     if max_bytes is not None and max_bytes <= 0:
         raise InvalidInput("--max-bytes", f"must be a positive number of bytes, not {max_bytes}")
     files = [str(p) for p in collect_files(paths)]
