@@ -277,6 +277,16 @@ def test_held_out_questions_get_a_clean_answer(kb: KnowledgeBase, question: str)
     assert res["answer"] and (res["citations"] or res["closest"] or not res["found"])
 
 
+@pytest.mark.parametrize("question", ["is spinraza a cure", "can zolgensma cure sma type 1"])
+def test_cure_question_about_a_treatment_answers_for_sma(kb: KnowledgeBase, question: str) -> None:
+    """'Is X a cure' is answered with what the sources say of a cure for SMA, never
+    'no statement on whether there is a cure for Nusinersen'."""
+    res = ask(question, kb, dense=False)
+    assert res["found"] and "sma" in {c["concept"] for c in res["concepts"]}
+    assert "no cure" in res["answer"].casefold()
+    assert "a cure for" not in res["answer"]
+
+
 def test_python_api_ask(kb: KnowledgeBase) -> None:
     import smanav
 

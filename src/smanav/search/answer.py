@@ -176,7 +176,8 @@ def _focus(kb: KnowledgeBase, hits: Hits, intents: list[str]) -> list[str]:
     mentioned = [m.concept for m in hits.mentions if m.concept in kb.concepts]
     specific = [c for c in mentioned if c not in _BACKGROUND]
     if specific:
-        return specific
+        # "Is Spinraza a cure?": what the sources say of a cure is said of SMA itself.
+        return specific + ["sma"] if "cure" in intents and "sma" not in specific else specific
     if "cure" in intents:
         return ["sma"]
     # Nothing specific named: a concept close in meaning (dense retrieval only) may be.
@@ -290,7 +291,7 @@ def _answer_concept(
     c = kb.concepts[cid]
     name = ans.label(cid)
     before = len(ans.used)
-    asked = [i for i in intents if i not in ("members", "help", "causes")]
+    asked = [i for i in intents if i not in ("members", "help", "causes", "cure")]
     if c.kind == ConceptKind.symptom:
         _symptom(kb, ans, cid, intents)
     elif c.kind == ConceptKind.drug_class and ("members" in intents or not asked):
@@ -335,7 +336,9 @@ def _answer_concept(
             # What a company or a professional does is said of the treatment it is linked to.
             rows += [a for a in kb.about(cid) if a.object == cid]
         ans.add(f"{name} — what the sources say:", rows)
-    if len(ans.used) == before and c.kind not in _SUBSTANCE_KINDS:
+    # A type of SMA shares what is said of a cure for SMA, answered beside it.
+    of_sma = c.kind == ConceptKind.sma_type and "cure" in intents and "sma" in focus
+    if len(ans.used) == before and c.kind not in _SUBSTANCE_KINDS and not of_sma:
         wanted = [_BY_NAME[i].missing for i in intents if i in _BY_NAME] or [
             "anything about {name}"
         ]
