@@ -77,9 +77,7 @@ def test_rebuild_without_sources_keeps_quotes(tmp_path: Path, corpus: Path) -> N
     assert sorted(again.texts) == sorted(first.texts)
 
 
-def test_rebuild_from_a_folder_without_the_texts_keeps_quotes(
-    tmp_path: Path, corpus: Path
-) -> None:
+def test_rebuild_from_a_folder_without_the_texts_keeps_quotes(tmp_path: Path, corpus: Path) -> None:
     """`db build --sources` with the wrong folder must not throw away texts given earlier."""
     path = tmp_path / "k.db"
     first = build(path, corpus)
