@@ -53,3 +53,12 @@ def test_bad_input_exits_2_with_a_message(cli, args, needle):  # type: ignore[no
     assert res.code == 2
     assert needle in res.stderr
     assert "Traceback" not in res.stderr + res.stdout
+
+
+def test_every_setting_is_documented() -> None:
+    from smanav.settings import SETTINGS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, _default, help_text in SETTINGS:
+        assert name in readme, f"setting {name} is not documented in README.md"
+        assert help_text

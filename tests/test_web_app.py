@@ -648,3 +648,12 @@ def test_cds_cards_never_link_to_a_script_url(hostile_client: TestClient) -> Non
         link["url"] for c in cards for link in c.get("links", [])
     ]
     assert all(u.startswith(("http://", "https://")) for u in urls), urls
+
+
+@pytest.mark.parametrize("path", ["/", "/treatments/nusinersen", "/sources", "/plan"])
+def test_pages_answer_head(client: TestClient, path: str) -> None:
+    """Link checkers and some assistive tools ask with HEAD before GET."""
+    r = client.head(path)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert not r.content

@@ -352,3 +352,22 @@ def test_patient_view_card_markdown_shows_record_text_as_text(client: TestClient
     assert "<img" not in detail and "](javascript:" not in detail
     assert "**loud**" not in detail
     assert "open" in detail and "loud" in detail, "the words are still shown"
+
+
+def test_card_links_use_the_configured_public_address(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind a proxy, a client's Host header must not choose where cards link."""
+    monkeypatch.setenv("SMANAV_BASE_URL", "https://smanav.example.org/")
+    prefetch = {
+        "patient": patient(born_months_ago(40)),
+        "conditions": bundle(condition("G12.1", text="SMA type 2"), kind="searchset"),
+    }
+    r = client.post(
+        "/cds-services/smanav-patient-view",
+        json=hook_request(prefetch),
+        headers={"Host": "evil.example.com"},
+    )
+    assert r.status_code == 200, r.text
+    links = [link["url"] for card in r.json()["cards"] for link in card.get("links", [])]
+    assert links and all(u.startswith("https://smanav.example.org/") for u in links)

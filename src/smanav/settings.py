@@ -36,6 +36,12 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
         "20971520 (20 MB)",
         "Largest file `smanav ingest` and `smanav extract` accept; --max-bytes overrides it.",
     ),
+    (
+        "SMANAV_BASE_URL",
+        "(the address a request came to)",
+        "Public address of the site, used for the links in CDS Hooks cards; set it behind a "
+        "proxy so a client's Host header cannot choose where cards link.",
+    ),
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -492,7 +493,7 @@ async def cds_patient_view(request: Request, body: Annotated[dict[str, Any], Bod
     if profile is None:
         return json_response({"cards": []})
     plan = make_plan(profile, kb)  # validates with this kb (parse_profile)
-    base = str(request.base_url).rstrip("/")
+    base = (os.environ.get("SMANAV_BASE_URL") or str(request.base_url)).rstrip("/")
     response = json_response({"cards": cards_from_plan(plan, kb, base, notes)})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -30,6 +30,8 @@ KB = Depends(get_kb)
 
 def page(path: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[Any], Any]:
     """Register a handler at ``path`` and at its JSON twin (``path.json``)."""
+    if "GET" in methods:  # link checkers and some assistive tools send HEAD first
+        methods = (*methods, "HEAD")
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         twin = "/index.json" if path == "/" else f"{path}.json"
