@@ -40,6 +40,15 @@ QUESTIONS: list[tuple[str, tuple[str, ...], tuple[str, ...], bool]] = [
     ),
     ("anything for cramps in the legs?", ("muscle-relaxants", "baclofen"), (), True),
     ("what medicine can stop muscle twitching?", ("muscle-spasm", "muscle-relaxants"), (), True),
+    # typos in everyday words
+    (
+        "what helps stif muscels",
+        ("spasticity", "muscle-relaxants", "baclofen"),
+        ("stiff",),
+        True,
+    ),
+    ("anything for muscle spams?", ("muscle-spasm", "muscle-relaxants"), (), True),
+    ("what can be done about a curved bakc?", ("scoliosis", "back-brace"), (), True),
     (
         "why is breathing so hard for him?",
         ("respiratory-insufficiency", "ventilation"),
@@ -359,12 +368,37 @@ def test_unanswered_shows_closest_passages(kb: KnowledgeBase, corpus: Path) -> N
         ("Hypersalivation", "excess-saliva"),
         ("zolgensmma", "onasemnogene-abeparvovec"),
         ("HP:0002650", "scoliosis"),
+        ("hp0002650", "scoliosis"),
+        ("stif muscels", "spasticity"),
+        ("muscle spams", "muscle-spasm"),
+        ("curved bakc", "scoliosis"),
+        ("shoe insrets", "orthotics"),
     ],
 )
 def test_search_understands_everyday_words(kb: KnowledgeBase, query: str, expected: str) -> None:
     res = search(query, kb)
     assert res["concepts"][0]["concept"] == expected
     assert res["recognised"][0]["concept"] == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "allowed"),
+    [
+        # real words are never read as typos of another name
+        ("stiff neck", {"spasticity"}),
+        ("is there a cure", set()),
+        ("still muscles", set()),
+        # a different number is a different thing, never a typo
+        ("spinal muscular atrophy type 9", {"sma"}),
+        ("sma type 5", {"sma"}),
+    ],
+)
+def test_typo_forgiveness_never_invents_a_concept(
+    kb: KnowledgeBase, query: str, allowed: set[str]
+) -> None:
+    res = search(query, kb, dense=False)
+    assert {m["concept"] for m in res["recognised"]} <= allowed
+    assert all(m["via"] != "typo" for m in res["recognised"])
 
 
 def test_search_passages_carry_offsets_into_the_source(kb: KnowledgeBase, corpus: Path) -> None:
@@ -385,6 +419,40 @@ def test_unknown_hpo_term_is_named_not_guessed(kb: KnowledgeBase) -> None:
     res = search("seizures", kb)
     assert res["other_terms"][0]["hpo"].startswith("HP:")
     assert any("say nothing" in n for n in res["notes"])
+
+
+@pytest.mark.parametrize(
+    ("query", "needle"),
+    [
+        ("HP:0002651", "is the HPO term Spondyloepimetaphyseal dysplasia (HP:0002651)"),
+        ("hp_0002651", "is the HPO term Spondyloepimetaphyseal dysplasia"),
+        ("HP:9999999", "is not a term in the HPO release smanav carries"),
+    ],
+)
+def test_hpo_id_no_concept_carries_is_not_covered(
+    kb: KnowledgeBase, query: str, needle: str
+) -> None:
+    """Not ten coded symptoms matched on "hp": the id is named as not covered."""
+    res = search(query, kb, dense=False)
+    assert res["concepts"] == [] and res["passages"] == [] and res["recognised"] == []
+    assert res["other_terms"][0]["hpo"] == query.upper().replace("_", ":")
+    assert any(needle in n for n in res["notes"])
+    answer = ask(query, kb, dense=False)
+    assert answer["found"] is False and answer["statements"] == []
+    assert answer["not_covered"] == res["other_terms"]
+
+
+def test_hpo_id_beside_a_known_word_keeps_the_known_word(kb: KnowledgeBase) -> None:
+    res = search("HP:0002651 or drooling", kb, dense=False)
+    assert res["concepts"][0]["concept"] == "drooling"
+    assert [o["hpo"] for o in res["other_terms"]] == ["HP:0002651"]
+
+
+@pytest.mark.parametrize("query", ['" OR 1=1 --', "1 2 3 or and", "what is it?", "-- ;; 42"])
+def test_stopwords_and_numbers_alone_rank_nothing(kb: KnowledgeBase, query: str) -> None:
+    res = search(query, kb, dense=False)
+    assert res["concepts"] == [] and res["recognised"] == []
+    assert "Nothing in the knowledge base matches these words." in res["notes"]
 
 
 # --- bad input -------------------------------------------------------------------------

@@ -23,10 +23,11 @@ import yaml
 from ..errors import DataError
 from ..kb import KnowledgeBase, read_yaml
 from ..models import Predicate
-from .text import STOPWORDS, stem, words
+from .text import STOPWORDS, hpo_ids, stem, words
 
 __all__ = [
     "Intent",
+    "UNKNOWN_HPO",
     "LexiconEntry",
     "Mention",
     "Recognizer",
@@ -39,6 +40,10 @@ T = TypeVar("T")
 LEXICON_FILE = "lexicon/lay_terms.yaml"
 QUESTION_TYPES_FILE = "lexicon/question_types.yaml"
 _MAX_PHRASE = 8
+#: Shortest word (stemmed) a typo is forgiven in, inside a name of several words.
+_FUZZY_MIN = 4
+#: The name an HPO id outside smanav's copy of the ontology gets in `other_terms`.
+UNKNOWN_HPO = "not in smanav's copy of HPO"
 
 #: How a name was matched, best first (a brand is as sure as a name; a typo least).
 VIA_RANK = {"name": 0, "brand": 0, "synonym": 1, "code": 1, "lay": 2, "lexicon": 2, "hpo": 3}
@@ -172,6 +177,8 @@ class Recognizer:
         self.phrases: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         #: stemmed word tuple -> (HPO id, label) for HPO terms no concept carries
         self.hpo_only: dict[tuple[str, ...], tuple[str, str]] = {}
+        #: HPO id -> label, every term of smanav's copy of the ontology
+        self.hpo_names: dict[str, str] = {}
         self.all_words: list[tuple[frozenset[str], str]] = []
         #: content-word tuple (stopwords dropped) -> [(concept id, via)]
         self.loose: dict[tuple[str, ...], list[tuple[str, str]]] = {}
@@ -202,11 +209,19 @@ class Recognizer:
             for group in e.all_words:
                 self.all_words.append((frozenset(stem(w) for w in group), e.concept))
         self._load_hpo(conn, linked)
+        self.linked_hpo = linked
         self.single = sorted({k[0] for k in self.phrases if len(k) == 1 and len(k[0]) >= 5})
         # Words the sources or names use are real words, never typos (holds no kb reference,
         # so the index cache can let the knowledge base go).
         vocab = {stem(w) for text in kb.texts.values() for w in words(text)}
         self.known_words = frozenset(vocab | {k for key in self.phrases for k in key})
+        #: word -> names of two or more words that use it, for forgiving typos inside them
+        self.multi: dict[str, list[tuple[str, ...]]] = {}
+        for key in self.phrases:
+            if len(key) >= 2:
+                for w in set(key):
+                    if len(w) >= _FUZZY_MIN and not any(ch.isdigit() for ch in w):
+                        self.multi.setdefault(w, []).append(key)
 
     def _add(self, text: str, cid: str, via: str) -> None:
         key = _key(text)
@@ -234,6 +249,7 @@ class Recognizer:
         import json
 
         for hid, name, syn in rows:
+            self.hpo_names[hid] = name
             names = [name, *json.loads(syn or "[]")]
             for n in names:
                 key = _key(n)
@@ -270,13 +286,71 @@ class Recognizer:
         for a, b, (hid, label) in _spans(keys, self.hpo_only):
             if covered.isdisjoint(range(a, b)) and all(o["hpo"] != hid for o in other):
                 other.append({"hpo": hid, "name": label, "text": " ".join(toks[a:b])})
+        # An HPO id no concept carries is named as such, never matched on its "hp".
+        for hid in hpo_ids(text):
+            digits = hid[3:]
+            at = next(i for i, t in enumerate(toks) if t.endswith(digits) or t == "hp")
+            cid = self.linked_hpo.get(hid)
+            if cid is not None:  # "HP0002650", glued, is still the code a concept carries
+                if all(m.concept != cid for m in mentions):
+                    mentions.append(Mention(cid, hid, "code", at, at + 1))
+            elif all(o["hpo"] != hid for o in other):
+                label = self.hpo_names.get(hid, UNKNOWN_HPO)
+                other.append({"hpo": hid, "name": label, "text": hid})
         present = set(keys)
         for group, cid in self.all_words:
             if group <= present and all(m.concept != cid for m in mentions):
                 pos = min(keys.index(w) for w in group)
                 mentions.append(Mention(cid, " … ".join(sorted(group)), "lexicon", pos, pos + 1))
+        taken = covered | {p for a, b, _h in _spans(keys, self.hpo_only) for p in range(a, b)}
+        mentions += self._fuzzy(toks, keys, mentions, taken)
         mentions += self._typos(toks, keys, mentions)
         return _dedupe(mentions), other
+
+    def _fuzzy(
+        self, toks: list[str], keys: list[str], found: list[Mention], taken: set[int]
+    ) -> list[Mention]:
+        """Names of several words with a typo or two ("stif muscels" → stiff muscles).
+
+        Conservative: each differing word is one edit away (a swap of two letters counts
+        as one), at least four letters long, has no digits, and is a word no source or
+        name uses (so "cure" never reads as "cause"); the other words match exactly; and
+        the words must all point to one concept.
+        """
+        covered = taken | {p for m in found for p in range(m.start, m.end)}
+        odd = [
+            i
+            for i, (tok, key) in enumerate(zip(toks, keys, strict=True))
+            if i not in covered
+            and len(key) >= _FUZZY_MIN
+            and tok not in STOPWORDS
+            and key not in self.known_words
+            and not any(ch.isdigit() for ch in key)
+        ]
+        if not odd:
+            return []
+        hits: dict[tuple[int, int], set[tuple[str, str]]] = {}
+        for i in odd:
+            for word, names in self.multi.items():
+                if not _one_edit(keys[i], word):
+                    continue
+                for name in names:
+                    for j, w in enumerate(name):
+                        a, b = i - j, i - j + len(name)
+                        if w != word or a < 0 or b > len(keys):
+                            continue
+                        if covered & set(range(a, b)):
+                            continue
+                        if all(_word_fits(keys[k], name[k - a], k in odd) for k in range(a, b)):
+                            hits.setdefault((a, b), set()).update(self.phrases[name])
+        out: list[Mention] = []
+        used: set[int] = set()
+        for (a, b), found_here in sorted(hits.items(), key=lambda t: (t[0][0] - t[0][1], t[0])):
+            cids = {cid for cid, _via in found_here}
+            if len(cids) == 1 and used.isdisjoint(range(a, b)):
+                used.update(range(a, b))
+                out.append(Mention(cids.pop(), " ".join(toks[a:b]), "typo", a, b))
+        return out
 
     def _typos(self, toks: list[str], keys: list[str], found: Iterable[Mention]) -> list[Mention]:
         """A misspelt drug or symptom name ("spinrasa"): only for words no passage uses."""
@@ -290,6 +364,28 @@ class Recognizer:
                 cid, _via = self.phrases[(close[0],)][0]
                 out.append(Mention(cid, tok, "typo", i, i + 1))
         return out
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One insertion, deletion, substitution or swap of neighbours apart (not equal)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        i = diff[0]
+        return len(diff) == 2 and diff[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1 :]
+
+
+def _word_fits(typed: str, name_word: str, may_differ: bool) -> bool:
+    """A query word matches a name's word exactly, or (when it may be a typo) nearly."""
+    if typed == name_word:
+        return True
+    return may_differ and len(name_word) >= _FUZZY_MIN and _one_edit(typed, name_word)
 
 
 def _spans(keys: list[str], table: dict[tuple[str, ...], T]) -> list[tuple[int, int, T]]:

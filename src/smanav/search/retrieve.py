@@ -17,8 +17,8 @@ from ..kb import KnowledgeBase
 from ..models import Predicate
 from ..settings import DISCLAIMER
 from .index import Index, Passage, index_for
-from .lexicon import Mention
-from .text import check_limit, check_query, fts_or, is_latin, topic_words, words
+from .lexicon import UNKNOWN_HPO, Mention
+from .text import check_limit, check_query, fts_or, is_latin, rank_words
 
 __all__ = ["Hits", "dense_mode", "find", "related", "rrf", "search"]
 
@@ -136,7 +136,10 @@ def find(query: str, kb: KnowledgeBase, limit: int = 10, dense: bool | None = No
     mentioned = [m.concept for m in mentions]
     depth = max(30, limit * 3)
 
-    topic = topic_words(query) or [w for w in words(query) if len(w) > 1]
+    # Never rank on stopwords, an HPO id's "hp" or (for concepts) a bare number: '" OR 1=1'
+    # or an HPO id no concept carries then lists nothing rather than ten random concepts.
+    topic = rank_words(query)
+    named = [w for w in topic if not w.isdigit()]
     lex_hits = idx.passages(fts_or(topic), depth)
     exp_hits = idx.passages(idx.names_query(kb, mentioned), depth)
     lexical = [p.key for p, _ in lex_hits]
@@ -149,7 +152,7 @@ def find(query: str, kb: KnowledgeBase, limit: int = 10, dense: bool | None = No
     ]
     concept_lists: list[tuple[Sequence[str], float]] = [
         (mentioned, 4.0),
-        ([c for c, _ in idx.concepts(fts_or(topic), depth) if c in kb.concepts], 1.0),
+        ([c for c, _ in idx.concepts(fts_or(named), depth) if c in kb.concepts], 1.0),
         (_neighbours(kb, mentioned), 1.5),
     ]
     if dense_mode(dense):
@@ -266,10 +269,16 @@ def search(
     if not is_latin(q):
         notes.append("smanav's sources are in English; try the question in English.")
     for o in hits.other:
-        notes.append(
-            f"'{o['text']}' is the HPO term {o['name']} ({o['hpo']}); "
-            "smanav's sources say nothing about it."
-        )
+        if o["name"] == UNKNOWN_HPO:
+            notes.append(
+                f"'{o['text']}' is not a term in the HPO release smanav carries; "
+                "smanav's sources say nothing about it."
+            )
+        else:
+            notes.append(
+                f"'{o['text']}' is the HPO term {o['name']} ({o['hpo']}); "
+                "smanav's sources say nothing about it."
+            )
     return {
         "query": q,
         "concepts": [concept_dict(kb, c, s, hits) for c, s in hits.concepts],

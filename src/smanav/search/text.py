@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from ..errors import InvalidInput
 
 __all__ = [
+    "HPO_ID",
     "MAX_QUERY_CHARS",
     "STOPWORDS",
     "check_limit",
@@ -21,7 +22,9 @@ __all__ = [
     "fold",
     "fts_or",
     "fts_phrase",
+    "hpo_ids",
     "is_latin",
+    "rank_words",
     "stem",
     "stems",
     "topic_words",
@@ -35,6 +38,8 @@ MAX_LIMIT = 100
 MAX_TOKENS = 48
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+#: An HPO id as people type it: "HP:0002650", "hp 0002650", "HP_0002650".
+HPO_ID = re.compile(r"\bhp[\s:_-]*(\d{7})\b", re.IGNORECASE)
 
 #: Words that carry no topic: question scaffolding and function words.
 _STOP_TEXT = """
@@ -149,3 +154,22 @@ def topic_words(text: str) -> list[str]:
         if w not in out:
             out.append(w)
     return out
+
+
+def hpo_ids(text: str) -> list[str]:
+    """HPO ids in the text, as "HP:0002650", in order, each once."""
+    out: list[str] = []
+    for m in HPO_ID.finditer(fold(text)):
+        hid = f"HP:{m.group(1)}"
+        if hid not in out:
+            out.append(hid)
+    return out
+
+
+def rank_words(text: str) -> list[str]:
+    """Topic words fit to rank by: no HPO ids (their "hp" matches every coded symptom).
+
+    Stopwords, single characters and punctuation are already dropped by `topic_words`,
+    so '" OR 1=1 --' ranks on nothing and finds nothing, cleanly.
+    """
+    return topic_words(HPO_ID.sub(" ", fold(text)))
