@@ -162,3 +162,97 @@ def test_hedged_statements_say_may_once(kb) -> None:  # type: ignore[no-untyped-
         assert text.casefold().count("may") <= max(1, (a.value or "").casefold().count("may"))
         if a.certainty == "hedged":
             assert any(w in text.casefold() for w in ("may", "might", "can", "could")), a.id
+
+
+# --- Safety first, inherited class facts, contested statements (issue 9) ------------
+def _flat(text: str) -> str:
+    """Terminal text with rich's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def test_show_puts_boxed_warning_first(cli) -> None:  # type: ignore[no-untyped-def]
+    res = cli("show", "Zolgensma")
+    assert res.code == 0, res.stderr
+    out = _flat(res.stdout)
+    assert out.index("Safety") < out.index("What it is") < out.index("Side effects")
+    safety = out[out.index("Safety") : out.index("What it is")]
+    assert safety.index("Boxed warning") < safety.index("liver")
+    assert "[US label]" in safety
+    data = json.loads(cli("show", "Zolgensma", "--json").stdout)
+    first = data["safety"][0]
+    assert first["predicate"] == "boxed_warning" and first["region_label"] == "US label"
+    assert first["inherited_from"] is None and first["evidence"][0]["title"]
+
+
+def test_show_json_keeps_every_key_and_adds_safety(cli) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(cli("show", "baclofen", "--json").stdout)
+    for key in (
+        "concept", "name", "kind", "domain", "domain_name", "brands", "synonyms", "lay_terms",
+        "codes", "what_it_is", "for_whom", "how_it_works", "side_effects", "cautions",
+        "dates", "more", "related", "query", "disclaimer", "safety",
+    ):  # fmt: skip
+        assert key in data, key
+    for st in data["safety"]:
+        assert {"inherited_from", "contested_by", "region_label", "evidence"} <= set(st)
+    # Stopping suddenly: the label's withdrawal warnings are in the Safety section.
+    texts = " ".join(st["text"] for st in data["safety"]).casefold()
+    assert "stopping" in texts or "suddenly" in texts
+
+
+def test_show_diazepam_inherits_the_benzodiazepine_boxed_warning(cli) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(cli("show", "diazepam", "--json").stdout)
+    boxed = [st for st in data["safety"] if st["predicate"] == "boxed_warning"]
+    assert any(st["inherited_from"] == "benzodiazepines" for st in boxed)
+    alcohol = [st for st in data["safety"] if st["object"] == "alcohol"]
+    assert any(st["inherited_from"] == "muscle-relaxants" for st in alcohol)
+    out = _flat(cli("show", "diazepam").stdout)
+    assert "said of the class Benzodiazepines" in out
+    assert "said of the class Muscle relaxants" in out
+
+
+def test_show_side_effects_include_class_ones_marked(cli) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(cli("show", "baclofen", "--json").stdout)
+    own = [st for st in data["side_effects"] if st["inherited_from"] is None]
+    inherited = [st for st in data["side_effects"] if st["inherited_from"] == "muscle-relaxants"]
+    assert own and inherited
+    assert any(st["region_label"] == "US label" for st in own)
+
+
+def test_show_itvisma_boxed_warning_is_not_known_never_a_fact(cli) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(cli("show", "Itvisma", "--json").stdout)
+    assert data["concept"] == "onasemnogene-abeparvovec-it"
+    assert not [st for st in data["safety"] if st["predicate"] == "boxed_warning"]
+    unknown = [st for st in data["safety"] if st["predicate"] == "not_known"]
+    assert any("boxed warning" in st["text"].casefold() for st in unknown)
+    out = _flat(cli("show", "Itvisma").stdout)
+    assert "NOT KNOWN: Whether Itvisma carries a boxed warning" in out
+
+
+def test_show_contested_statement_beside_its_correction(cli, kb) -> None:  # type: ignore[no-untyped-def]
+    a = kb.assertions["sma-has-symptom-spasticity"]
+    assert a.contested_by
+    data = json.loads(cli("show", "sma", "--json").stdout)
+    (st,) = [s for sec in ("more", "related") for s in data[sec] if s["id"] == a.id]
+    assert st["contested"] is True
+    assert [fix["id"] for fix in st["contested_by"]] == list(a.contested_by)
+    assert all(fix["evidence"][0]["title"] for fix in st["contested_by"])
+    out = _flat(cli("show", "sma").stdout)
+    line = out[out.index("CONTESTED: " + kb.statement(a)[:30]) :]
+    fix = kb.statement(kb.assertions[a.contested_by[0]])
+    assert "Contradicted by:" in line[:600] and fix[:30] in line
+
+
+def test_every_contested_statement_shows_its_correction(kb) -> None:  # type: ignore[no-untyped-def]
+    from smanav.browse import show_concept
+
+    contested = [a for a in kb.assertions.values() if a.contested_by]
+    assert contested
+    for a in contested:
+        data = show_concept(kb, a.subject)
+        rows = [
+            st for v in data.values() if isinstance(v, list) for st in v
+            if isinstance(st, dict) and st.get("id") == a.id
+        ]  # fmt: skip
+        assert rows, a.id
+        for st in rows:
+            assert st["contested"] and st["contested_by"], a.id

@@ -10,10 +10,50 @@ from typing import Any
 
 from .errors import InvalidInput
 from .kb import KnowledgeBase
-from .models import CareDomain, Predicate
+from .models import Assertion, CareDomain, Predicate
 from .settings import DISCLAIMER
 
-__all__ = ["DOMAIN_NAMES", "show_concept", "sources_list", "symptoms_list", "treatments_list"]
+__all__ = [
+    "DOMAIN_NAMES",
+    "SAFETY_TITLES",
+    "classes_of",
+    "region_label",
+    "safety_statements",
+    "show_concept",
+    "sources_list",
+    "statement_view",
+    "symptoms_list",
+    "treatments_list",
+]
+
+P = Predicate
+
+#: The Safety section of a medicine, in the order it is shown (issue 9): what the label
+#: boxes first, then who must not take it, key label warnings, interactions, pregnancy
+#: and fertility, and what the sources could not confirm.
+SAFETY_ORDER: tuple[Predicate, ...] = (
+    P.boxed_warning,
+    P.contraindication,
+    P.warning,
+    P.interaction,
+    P.do_not_combine_with,
+    P.pregnancy,
+    P.not_known,
+)
+SAFETY_TITLES: dict[str, str] = {
+    P.boxed_warning.value: "Boxed warning",
+    P.contraindication.value: "Must not be used (contraindications)",
+    P.warning.value: "Key warnings",
+    P.interaction.value: "Interactions",
+    P.do_not_combine_with.value: "Interactions",
+    P.pregnancy.value: "Pregnancy, breastfeeding, contraception and fertility",
+    P.not_known.value: "Not known",
+}
+#: What a class passes on to its members on a medicine's page (said of benzodiazepines,
+#: it holds for diazepam; the page says where it comes from).
+_INHERITED_SAFETY = frozenset(SAFETY_ORDER)
+_REGION_NAMES = {"US": "US", "EU": "EU", "CH": "Swiss", "UK": "UK"}
+_LABEL_KINDS = frozenset({"label", "regulator", "manufacturer"})
 
 DOMAIN_NAMES: dict[str, str] = {
     CareDomain.disease_modifying: "Disease-modifying therapy",
@@ -114,9 +154,123 @@ def show_concept(kb: KnowledgeBase, name: str) -> dict[str, Any]:
     """A concept by id (pages link by id) or by any name a person may use."""
     c = kb.concepts.get(name) or kb.resolve(name)
     result = kb.describe(c.id)
+    _with_safety(kb, c.id, result)
     result["query"] = name
     result["domain_name"] = DOMAIN_NAMES[c.domain] if c.domain else None
     if c.kind == "symptom":
         result["helped_by"] = helped_by(kb, c.id)
     result["disclaimer"] = DISCLAIMER
     return result
+
+
+# --- Safety first, and contested statements beside their corrections (issue 9) -------
+def classes_of(kb: KnowledgeBase, cid: str) -> list[str]:
+    """The classes a medicine belongs to, nearest first (diazepam → benzodiazepines → …)."""
+    out: list[str] = []
+    todo = [cid]
+    while todo:
+        cur = todo.pop(0)
+        for a in kb.about(cur):
+            is_class = a.subject == cur and a.predicate == P.member_of_class
+            if is_class and a.object and a.object not in out and a.object != cid:
+                out.append(a.object)
+                todo.append(a.object)
+    return out
+
+
+def _is_label_fact(kb: KnowledgeBase, a: Assertion) -> bool:
+    if a.qualifiers.region is not None:
+        return True
+    return any(
+        (src := kb.sources.get(ev.source)) is not None and src.kind in _LABEL_KINDS
+        for ev in a.evidence
+    )
+
+
+def region_label(kb: KnowledgeBase, a: Assertion) -> str | None:
+    """Where a fact holds, in words: "US label", "EU label"; None when not region-bound."""
+    region = a.qualifiers.region
+    if region is None or a.predicate == P.approved_by:
+        return None
+    name = _REGION_NAMES.get(region, region)
+    labelled = any(
+        (src := kb.sources.get(ev.source)) is not None and src.kind in _LABEL_KINDS
+        for ev in a.evidence
+    )
+    return f"{name} label" if labelled or a.predicate in SAFETY_ORDER else name
+
+
+def _plain_view(kb: KnowledgeBase, a: Assertion) -> dict[str, Any]:
+    st = kb.statement_dict(a)
+    st["region_label"] = region_label(kb, a)
+    return st
+
+
+def statement_view(
+    kb: KnowledgeBase, a: Assertion, inherited_from: str | None = None
+) -> dict[str, Any]:
+    """A statement as shown everywhere: with where it holds, the class it comes from, and
+    — when a label or the care standards contradict it — the correcting statements.
+
+    A contested statement is never shown alone as fact: ``contested`` is true and
+    ``contested_by`` carries each correction with its own sources.
+    """
+    st = _plain_view(kb, a)
+    st["inherited_from"] = inherited_from
+    st["inherited_from_name"] = kb.name_of(inherited_from) if inherited_from else None
+    corrections = [kb.assertions[i] for i in a.contested_by if i in kb.assertions]
+    st["contested"] = bool(a.contested_by)
+    st["contested_by"] = [_plain_view(kb, b) for b in corrections]
+    return st
+
+
+def _safety_rank(a: Assertion) -> tuple[int, str, str]:
+    return (SAFETY_ORDER.index(a.predicate), a.qualifiers.region or "", a.id)
+
+
+def _safety_rows(kb: KnowledgeBase, cid: str) -> list[Assertion]:
+    rows = []
+    for a in kb.about(cid):
+        if a.subject != cid or a.predicate not in SAFETY_ORDER:
+            continue
+        # Warnings from an article stay with the cautions; a label's are key warnings.
+        if a.predicate == P.warning and not _is_label_fact(kb, a):
+            continue
+        rows.append(a)
+    return sorted(rows, key=_safety_rank)
+
+
+def safety_statements(kb: KnowledgeBase, cid: str) -> list[dict[str, Any]]:
+    """The Safety section: the medicine's own label facts, then its classes' (marked)."""
+    out = [statement_view(kb, a) for a in _safety_rows(kb, cid)]
+    for cls in classes_of(kb, cid):
+        for a in _safety_rows(kb, cls):
+            if a.predicate in _INHERITED_SAFETY:
+                out.append(statement_view(kb, a, inherited_from=cls))
+    order = {p.value: i for i, p in enumerate(SAFETY_ORDER)}
+    for st in out:
+        st["heading"] = SAFETY_TITLES[st["predicate"]]
+    # Stable: own before inherited within each kind of fact.
+    return sorted(out, key=lambda st: order[st["predicate"]])
+
+
+def _with_safety(kb: KnowledgeBase, cid: str, result: dict[str, Any]) -> None:
+    """Safety first; side effects with the classes' (marked); contested beside corrections."""
+    safety = safety_statements(kb, cid)
+    moved = {st["id"] for st in safety if st["inherited_from"] is None}
+    views: dict[str, Any] = {}
+    for key, rows in list(result.items()):
+        if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
+            continue
+        if "predicate" not in rows[0]:
+            continue
+        kept = [st for st in rows if key == "safety" or st["id"] not in moved]
+        views[key] = [statement_view(kb, kb.assertions[st["id"]]) for st in kept]
+    result.update(views)
+    side = list(result.get("side_effects") or [])
+    for cls in classes_of(kb, cid):
+        for a in kb.about(cls):
+            if a.subject == cls and a.predicate == P.side_effect:
+                side.append(statement_view(kb, a, inherited_from=cls))
+    result["side_effects"] = side
+    result["safety"] = safety

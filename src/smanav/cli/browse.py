@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -132,11 +132,86 @@ def show(
 ) -> None:
     """Everything the sources say about one treatment, symptom or other concept."""
     from ..browse import show_concept
-    from ..render import print_concept
 
     result = show_concept(kb(), name)
     if as_json:
         emit_json(result)
         return
-    print_concept(out, result)
+    print_show(result)
     disclaimer()
+
+
+def _print_statement(st: dict[str, Any], indent: str = "  ") -> None:
+    """One statement: region and class it comes from, a NOT KNOWN or contested mark,
+    its sources and quotes, and for a contested one each correction beside it."""
+    from ..render import citation_line
+
+    text = escape(st["text"])
+    if st["predicate"] == "not_known":
+        text = f"[bold magenta]NOT KNOWN:[/] {text}"
+    if st.get("contested"):
+        text = f"[bold red]CONTESTED:[/] {text}"
+    tags = []
+    if st["certainty"] == "hedged":
+        tags.append("[yellow](may)[/]")
+    elif st["certainty"] == "negated":
+        tags.append("[magenta](not so / not studied)[/]")
+    if st.get("region_label"):
+        tags.append(f"[cyan]{escape('[' + st['region_label'] + ']')}[/]")
+    if st.get("inherited_from_name"):
+        tags.append(f"[dim](said of the class {escape(st['inherited_from_name'])})[/]")
+    if st.get("date"):
+        tags.append(f"[dim](event: {escape(st['date'])})[/]")
+    if st.get("as_of"):
+        tags.append(f"[dim](as of {escape(st['as_of'])})[/]")
+    out.print(f"{indent}• {text}" + "".join(" " + t for t in tags))
+    for ev in st["evidence"]:
+        out.print(f"{indent}  [dim]source:[/] {escape(citation_line(ev))}")
+        if ev.get("quote"):
+            out.print(f"{indent}  [green]“{escape(' '.join(ev['quote'].split()))}”[/]")
+    if st.get("contested"):
+        out.print(f"{indent}  [bold]Contradicted by:[/]")
+        for fix in st.get("contested_by") or []:
+            _print_statement({**fix, "contested": False}, indent + "    ")
+        if not st.get("contested_by"):
+            out.print(f"{indent}    (a correcting statement that is not published)")
+
+
+def print_show(c: dict[str, Any]) -> None:
+    """`smanav show`: the header, Safety first, then the other sections."""
+    from ..browse import SAFETY_TITLES
+    from ..render import SECTION_TITLES
+
+    head = f"[bold]{escape(c['name'])}[/] — {escape(c['kind'].replace('_', ' '))}"
+    if c.get("domain_name"):
+        head += f", care domain: {escape(c['domain_name'])}"
+    out.print(head)
+    if c["brands"]:
+        out.print(f"Brand names: {escape(', '.join(c['brands']))}")
+    if c["synonyms"]:
+        out.print(f"Also called: {escape(', '.join(c['synonyms']))}")
+    if c.get("lay_terms"):
+        out.print(f"Everyday words: {escape(', '.join(c['lay_terms']))}")
+    for code in c["codes"]:
+        mark = "" if code["status"] == "verified" else " (unverified)"
+        out.print(f"[dim]{escape(code['system'])} {escape(code['code'])}{mark}[/]")
+    if c.get("safety"):
+        out.print("\n[bold underline]Safety[/]")
+        last = None
+        for st in c["safety"]:
+            title = SAFETY_TITLES.get(st["predicate"], "Other")
+            if title != last:
+                out.print(f"  [bold]{escape(title)}[/]")
+                last = title
+            _print_statement(st, "    ")
+    for key, title in SECTION_TITLES.items():
+        rows = c.get(key) or []
+        if not rows or key == "safety":
+            continue
+        out.print(f"\n[bold underline]{title}[/]")
+        for st in rows:
+            _print_statement(st)
+    if c.get("helped_by"):
+        out.print("\n[bold underline]What the sources say may help[/]")
+        for t in c["helped_by"]:
+            out.print(f"  • {escape(t['name'])} ({escape(t['domain_name'] or '')})")

@@ -9,7 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..browse import DOMAIN_NAMES, show_concept, sources_list, symptoms_list, treatments_list
+from ..browse import (
+    DOMAIN_NAMES,
+    show_concept,
+    sources_list,
+    statement_view,
+    symptoms_list,
+    treatments_list,
+)
 from ..kb import KnowledgeBase
 from ..models import Assertion, CareDomain, Concept, Predicate
 from ..settings import DISCLAIMER
@@ -85,7 +92,7 @@ def symptom_view(kb: KnowledgeBase, cid: str) -> dict[str, Any]:
                 "statements": [],
             },
         )
-        option["statements"].append(kb.statement_dict(a))
+        option["statements"].append(statement_view(kb, a))
     order = [d.value for d in CareDomain] + ["other"]
     result["by_domain"] = [
         {**g, "options": sorted(g["options"].values(), key=lambda o: o["name"])}
@@ -144,6 +151,8 @@ def _brief_fact(kb: KnowledgeBase, a: Assertion) -> dict[str, Any]:
         "text": kb.statement(a),
         "certainty": a.certainty.value,
         "date": d.isoformat() if d else None,
+        #: Ids of the label or care-standard statements that contradict this one.
+        "contested_by": list(a.contested_by),
     }
 
 
