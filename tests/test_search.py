@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -672,3 +673,107 @@ def test_dense_without_extra_is_a_clear_error(kb: KnowledgeBase) -> None:
     with pytest.raises(InvalidInput) as info:
         search("drool", kb, dense=True)
     assert "embeddings" in info.value.message
+
+
+# --- Safety questions and "X with Y" for any Y (issue 9) ----------------------------
+def _preds(res: dict[str, Any]) -> set[str]:
+    return {row["predicate"] for row in res["statements"]}
+
+
+def test_ask_pregnancy_answers_with_the_pregnancy_facts(kb: KnowledgeBase) -> None:
+    res = ask("is Evrysdi safe during pregnancy?", kb, dense=False)
+    assert res["found"] and "pregnancy" in res["intents"] and "warning" not in res["intents"]
+    assert "pregnancy" in _preds(res)
+    topics = {row["qualifiers"].get("topic") for row in res["statements"]}
+    assert {"pregnancy", "contraception"} <= topics
+    # Never only the metformin warning: nothing off the topic is in the answer.
+    assert not any("metformin" in row["text"].casefold() for row in res["statements"])
+    assert "US label" in res["answer"] or "EU label" in res["answer"]
+
+
+def test_ask_stop_suddenly_gives_withdrawal_warnings(kb: KnowledgeBase) -> None:
+    res = ask("can baclofen be stopped suddenly?", kb, dense=False)
+    assert res["found"] and res["intents"] == ["stopping"]
+    texts = " ".join(row["text"] for row in res["statements"]).casefold()
+    assert "suddenly" in texts or "withdrawal" in texts
+    assert all(row["subject"] == "baclofen" for row in res["statements"])
+
+
+def test_ask_boxed_warning_of_zolgensma(kb: KnowledgeBase) -> None:
+    res = ask("does Zolgensma have a boxed warning?", kb, dense=False)
+    assert res["found"] and res["intents"] == ["boxed"]
+    assert _preds(res) == {"boxed_warning"}
+    assert "liver" in res["answer"].casefold() and "US label" in res["answer"]
+
+
+def test_ask_itvisma_boxed_warning_is_not_known(kb: KnowledgeBase) -> None:
+    res = ask("does Itvisma have a boxed warning?", kb, dense=False)
+    assert "boxed_warning" not in _preds(res)
+    assert "not_known" in _preds(res)
+    assert "NOT KNOWN" in res["answer"]
+
+
+def test_ask_boxed_warning_inherited_from_the_class(kb: KnowledgeBase) -> None:
+    res = ask("does diazepam have a black box warning?", kb, dense=False)
+    inherited = [row for row in res["statements"] if row["inherited_from"] == "benzodiazepines"]
+    assert inherited and all(row["predicate"] == "boxed_warning" for row in inherited)
+    assert "Said of Benzodiazepines" in res["answer"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["can I take tizanidine with ciprofloxacin?", "is tizanidine ok with Cipro?"],
+)
+def test_ask_pair_answered_through_class_membership(kb: KnowledgeBase, question: str) -> None:
+    res = ask(question, kb, dense=False)
+    assert res["found"] is True, res["answer"]
+    assert res["pair"]["found"] is True
+    assert (res["pair"]["medicine"], res["pair"]["with"]) == ("tizanidine", "ciprofloxacin")
+    ids = {row["id"] for row in res["statements"]}
+    assert "tizanidine-label-contraindication-strong-cyp1a2" in ids
+    assert "ciprofloxacin-member-of-strong-cyp1a2-inhibitors" in ids
+    assert "contraindication" in _preds(res)
+
+
+def test_ask_pair_unknown_medicine_is_not_answered(kb: KnowledgeBase) -> None:
+    res = ask("can I take baclofen with sertraline?", kb, dense=False)
+    assert res["found"] is False
+    assert res["pair"] == {
+        "medicine": "baclofen",
+        "medicine_name": "Baclofen",
+        "with": None,
+        "with_name": "sertraline",
+        "found": False,
+    }
+    first = res["answer"].splitlines()[0]
+    assert "no facts about taking Baclofen" in first and "sertraline" in first
+    # baclofen's general interactions, as context only, and said to be so
+    assert "context only" in res["answer"]
+    assert all(row["subject"] != "sertraline" for row in res["statements"])
+
+
+def test_ask_pair_never_fuzzy_matches_the_other_medicine(kb: KnowledgeBase) -> None:
+    res = ask("can my son take baclofen with zorblaxin?", kb, dense=False)
+    assert res["found"] is False and res["pair"]["with"] is None
+    assert res["pair"]["with_name"] == "zorblaxin" and "zorblaxin" in res["answer"]
+    # No concept was guessed for the unknown name: every one named comes from a statement.
+    linked = {"baclofen"} | {
+        v for row in res["statements"] for v in (row["subject"], row["object"])
+    }
+    assert {c["concept"] for c in res["concepts"]} <= linked
+
+
+def test_ask_names_are_not_a_pair_without_taking_them_together(kb: KnowledgeBase) -> None:
+    assert "pair" not in ask("are valium and xanax benzodiazepines?", kb, dense=False)
+
+
+def test_ask_contested_statement_shows_its_correction(kb: KnowledgeBase) -> None:
+    res = ask("what helps with too much spit?", kb, dense=False)
+    contested = [row for row in res["statements"] if row["contested"]]
+    assert contested
+    for row in contested:
+        assert row["contested_by"], row["id"]
+        for fix in row["contested_by"]:
+            assert fix["id"] in {s["id"] for s in res["statements"]}
+            assert fix["text"] in res["answer"]
+    assert "CONTESTED:" in res["answer"] and "Contradicted by" in res["answer"]

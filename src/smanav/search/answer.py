@@ -8,15 +8,17 @@ answer says so and shows the closest passages instead of guessing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
+from ..browse import classes_of, region_label, statement_view
 from ..kb import KnowledgeBase
 from ..models import INTERVENTION_KINDS, Assertion, ConceptKind, Predicate
 from ..settings import DISCLAIMER
 from .lexicon import Intent, load_question_types
 from .retrieve import Hits, find, passage_dict
-from .text import check_query, stem, words
+from .text import STOPWORDS, check_query, stem, words
 
 __all__ = ["INTENTS", "Intent", "ask", "detect_intents"]
 
@@ -47,7 +49,129 @@ _INHERITED = frozenset(
         P.addresses_symptom,
         P.evidence_in_sma,
         P.mechanism,
+        P.boxed_warning,
+        P.contraindication,
+        P.interaction,
+        P.pregnancy,
+        P.not_known,
     }
+)
+#: Safety questions that are answered on their own topic: when one is asked, the
+#: general "is it safe / any warnings" reading of the same words is dropped, so that
+#: "is Evrysdi safe during pregnancy?" answers with pregnancy facts, not every warning.
+_SPECIFIC_SAFETY = ("boxed", "pregnancy", "stopping")
+#: For those intents, which statements of the secondary predicates are on the topic
+#: (a warning about harm to an unborn baby answers a pregnancy question; a warning
+#: about the liver does not). The first predicate of each intent always answers.
+_TOPIC = {
+    "boxed": re.compile(r"\bbox", re.IGNORECASE),
+    "pregnancy": re.compile(
+        r"pregnan|breast|fertil|contracep|embryo|unborn|f[o]?etus|sperm|placenta|newborn",
+        re.IGNORECASE,
+    ),
+    "stopping": re.compile(
+        r"withdraw|abrupt|sudden|discontinu|taper|stop|step by step|run(s)? out|refill",
+        re.IGNORECASE,
+    ),
+}
+#: The predicate that answers a safety topic whatever its words (stopping has none: a
+#: boxed warning answers it only when it speaks of stopping).
+_TOPIC_PREDICATE = {"boxed": P.boxed_warning, "pregnancy": P.pregnancy}
+#: Kinds a "can I take X with Y" question can name on either side.
+_MEDICINE_KINDS = frozenset(
+    {
+        ConceptKind.drug,
+        ConceptKind.drug_class,
+        ConceptKind.gene_therapy,
+        ConceptKind.substance,
+        ConceptKind.interaction_class,
+    }
+)
+#: Statements that link two medicines (or a medicine and a class the other belongs to).
+_PAIR_PREDICATES = frozenset(
+    {P.contraindication, P.interaction, P.do_not_combine_with, P.boxed_warning, P.warning}
+)
+#: Words that join the two sides of a pair question.
+_JOINS = frozenset({"with", "and", "plus", "alongside", "together", "while", "on"})
+_TAKE = frozenset(
+    {
+        "take",
+        "taking",
+        "taken",
+        "took",
+        "use",
+        "using",
+        "used",
+        "give",
+        "giving",
+        "given",
+        "have",
+        "having",
+        "mix",
+        "mixing",
+        "mixed",
+        "combine",
+        "combined",
+        "combining",
+        "start",
+        "starting",
+        "add",
+        "adding",
+        "prescribed",
+        "drink",
+        "drinking",
+    }
+)
+#: Words never part of the other medicine's name in a pair question.
+_NOT_A_NAME = (
+    STOPWORDS
+    | _TAKE
+    | frozenset(
+        {
+            "safe",
+            "safely",
+            "ok",
+            "okay",
+            "fine",
+            "alright",
+            "together",
+            "alongside",
+            "plus",
+            "time",
+            "same",
+            "drug",
+            "drugs",
+            "medicine",
+            "medicines",
+            "medication",
+            "medications",
+            "pill",
+            "pills",
+            "tablet",
+            "tablets",
+            "dose",
+            "doses",
+            "s",
+            "t",
+            "interact",
+            "interaction",
+            "interactions",
+            "problem",
+            "problems",
+            "risk",
+            "risky",
+            "dangerous",
+            "also",
+            "still",
+            "already",
+            "currently",
+            "daily",
+            "day",
+            "each",
+            "well",
+            "bad",
+        }
+    )
 )
 #: Named in passing, never the topic when something more specific is named.
 _BACKGROUND = frozenset(
@@ -80,16 +204,7 @@ def detect_intents(question: str) -> list[str]:
 
 def _classes(kb: KnowledgeBase, cid: str) -> list[str]:
     """The classes a drug belongs to, nearest first (diazepam → benzodiazepines → …)."""
-    out: list[str] = []
-    todo = [cid]
-    while todo:
-        cur = todo.pop(0)
-        for a in kb.about(cur):
-            is_class = a.subject == cur and a.predicate == P.member_of_class
-            if is_class and a.object and a.object not in out and a.object != cid:
-                out.append(a.object)
-                todo.append(a.object)
-    return out
+    return classes_of(kb, cid)
 
 
 def _siblings(kb: KnowledgeBase, cid: str) -> list[str]:
@@ -117,6 +232,8 @@ class _Answer:
         self.used: list[Assertion] = []
         self.concepts: list[str] = []
         self.missing: list[str] = []
+        #: Statement id → the class it was said of, for statements a member inherits.
+        self.inherited: dict[str, str] = {}
 
     def concept(self, cid: str | None) -> None:
         if cid and cid in self.kb.concepts and cid not in self.concepts:
@@ -126,7 +243,13 @@ class _Answer:
         c = self.kb.concepts[cid]
         return f"{c.name} ({', '.join(c.brands)})" if c.brands else c.name
 
-    def add(self, heading: str, rows: list[Assertion], via: str | None = None) -> None:
+    def add(
+        self,
+        heading: str,
+        rows: list[Assertion],
+        via: str | None = None,
+        from_class: str | None = None,
+    ) -> None:
         rows = [a for a in rows if a not in self.used][: _MAX_STATEMENTS - len(self.used)]
         if not rows:
             return
@@ -137,11 +260,32 @@ class _Answer:
         for a in rows:
             who = self.label(a.subject)
             said = f" (said of {self.kb.name_of(via)})" if via else ""
-            self.lines.append(f"- {who}: {self.kb.statement(a)}{said} [{_when(self.kb, a)}]")
+            text = self.kb.statement(a)
+            if a.predicate == P.not_known:
+                text = f"NOT KNOWN: {text}"
+            elif a.predicate == P.boxed_warning:
+                text = f"Boxed warning: {text}"
+            if a.contested_by:
+                text = f"CONTESTED: {text}"
+            where = _where(self.kb, a)
+            self.lines.append(f"- {who}: {text}{said}{where} [{_when(self.kb, a)}]")
             self.used.append(a)
+            if from_class:
+                self.inherited.setdefault(a.id, from_class)
             self.concept(a.subject)
             if a.object not in _GENERIC or a.object in self.mentioned:
                 self.concept(a.object)
+            for fix_id in a.contested_by:
+                # Never alone as fact: the correction, with its own source, right beside it.
+                fix = self.kb.assertions.get(fix_id)
+                if fix is None:
+                    continue
+                self.lines.append(
+                    f"- Contradicted by {self.label(fix.subject)}: {self.kb.statement(fix)}"
+                    f"{_where(self.kb, fix)} [{_when(self.kb, fix)}]"
+                )
+                if fix not in self.used:
+                    self.used.append(fix)
 
 
 def _when(kb: KnowledgeBase, a: Assertion) -> str:
@@ -160,6 +304,12 @@ def _when(kb: KnowledgeBase, a: Assertion) -> str:
     if a.qualifiers.date is not None and a.predicate == P.approved_by:
         parts.insert(0, f"event {a.qualifiers.date.year}")
     return "; ".join(parts)
+
+
+def _where(kb: KnowledgeBase, a: Assertion) -> str:
+    """' (US label)' for a label fact, so a reader knows where it holds."""
+    label = region_label(kb, a)
+    return f" ({label})" if label else ""
 
 
 def _disagree(rows: list[Assertion]) -> bool:
@@ -190,6 +340,8 @@ def ask(question: str, kb: KnowledgeBase, dense: bool | None = None) -> dict[str
     q = check_query(question, "question")
     hits = find(q, kb, 5, dense)
     intents = detect_intents(q)
+    if any(i in intents for i in _SPECIFIC_SAFETY):
+        intents = [i for i in intents if i not in ("warning", "side_effects", "help")]
     focus = _focus(kb, hits, intents)
     if hits.other:
         # Something the sources never mention: answer only on the specific things named.
@@ -207,6 +359,24 @@ def ask(question: str, kb: KnowledgeBase, dense: bool | None = None) -> dict[str
             "The question names nothing smanav knows by name; the closest in meaning is "
             f"{ans.label(focus[0])}."
         )
+    pair = _pair(kb, q, hits, focus, intents)
+    pair_result: dict[str, Any] | None = None
+    if pair is not None:
+        # "Can I take X with Y?": answered on that pair alone; X's other asked points
+        # (pregnancy, age …) still follow.
+        x, y, y_name = pair
+        pair_found = _answer_pair(kb, ans, x, y, y_name)
+        pair_result = {
+            "medicine": x,
+            "medicine_name": kb.name_of(x),
+            "with": y,
+            "with_name": kb.name_of(y) if y else y_name,
+            "found": pair_found,
+        }
+        rest = [i for i in intents if i not in ("combine", "warning", "help", "members")]
+        focus = [x] if rest else []
+        intents = rest
+        substances = []
     for cid in focus:
         ans.concept(cid)
         _answer_concept(kb, ans, cid, intents, substances, focus)
@@ -215,6 +385,8 @@ def ask(question: str, kb: KnowledgeBase, dense: bool | None = None) -> dict[str
     # A question about something the sources never mention is not answered by statements
     # on the rest of it: say so first.
     found = bool(ans.used) and not hits.other
+    if pair_result is not None:
+        found = pair_result["found"] and not hits.other
     lines = list(ans.lines)
     if hits.other:
         lines.insert(
@@ -226,15 +398,15 @@ def ask(question: str, kb: KnowledgeBase, dense: bool | None = None) -> dict[str
     if ans.missing:
         lines += ans.missing
     if not found:
-        if not focus:
+        if not focus and pair_result is None:
             lines.insert(0, "smanav's knowledge base has no statement that answers this question.")
         lines.append(
             "The closest passages in its sources are listed below; none of them was "
             "judged to answer the question."
         )
-    statements = [kb.statement_dict(a) for a in ans.used]
+    statements = [statement_view(kb, a, ans.inherited.get(a.id)) for a in ans.used]
     citations = _citations(statements)
-    return {
+    result: dict[str, Any] = {
         "question": q,
         "answer": "\n".join(lines),
         "found": found,
@@ -247,6 +419,9 @@ def ask(question: str, kb: KnowledgeBase, dense: bool | None = None) -> dict[str
         "retrieval": "lexical+dense" if hits.dense else "lexical",
         "disclaimer": DISCLAIMER,
     }
+    if pair_result is not None:
+        result["pair"] = pair_result
+    return result
 
 
 def _citations(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -345,15 +520,29 @@ def _answer_concept(
         ans.missing.append(f"The sources smanav holds do not say {wanted[0].format(name=name)}.")
 
 
+def _on_topic(intent: Intent, rows: list[Assertion], kb: KnowledgeBase) -> list[Assertion]:
+    """Rows in the intent's order of predicates; for a safety topic (pregnancy, stopping,
+    boxed warning) only those of the secondary predicates that speak of that topic."""
+    order = {p: i for i, p in enumerate(intent.predicates)}
+    topic = _TOPIC.get(intent.name)
+    if topic is not None:
+        main = _TOPIC_PREDICATE.get(intent.name)
+        rows = [a for a in rows if a.predicate == main or topic.search(kb.statement(a))]
+    return sorted(rows, key=lambda a: order.get(a.predicate, len(order)))
+
+
 def _intent_rows(
     kb: KnowledgeBase, ans: _Answer, cid: str, intent: Intent, substances: list[str]
 ) -> None:
     name = ans.label(cid)
-    rows = _own(kb, cid, intent.predicates)
+    rows = _on_topic(intent, _own(kb, cid, intent.predicates), kb)
     if intent.name == "combine" and substances:
         named = [a for a in rows if a.object in substances]
         rows = named
     titles = {
+        "boxed": "boxed warning",
+        "pregnancy": "pregnancy, breastfeeding, contraception and fertility",
+        "stopping": "stopping it suddenly (withdrawal)",
         "side_effects": "side effects and warnings",
         "maker": "who makes it",
         "approval": "approvals, with dates",
@@ -365,12 +554,17 @@ def _intent_rows(
         "warning": "warnings",
     }
     ans.add(f"{name} — {titles.get(intent.name, intent.name)}:", rows)
-    if intent.name in ("side_effects", "combine", "warning", "mechanism"):
+    if intent.name in ("side_effects", "combine", "warning", "mechanism", *_SPECIFIC_SAFETY):
         for cls in _classes(kb, cid):
             inherited = [a for a in _own(kb, cls, intent.predicates) if a.predicate in _INHERITED]
+            inherited = _on_topic(intent, inherited, kb)
             if intent.name == "combine" and substances:
                 inherited = [a for a in inherited if a.object in substances]
-            ans.add(f"Said of {kb.name_of(cls)}, which include {kb.name_of(cid)}:", inherited)
+            ans.add(
+                f"Said of {kb.name_of(cls)}, which include {kb.name_of(cid)}:",
+                inherited,
+                from_class=cls,
+            )
     if intent.name == "age":
         # Newer or other forms of the same medicine, with their own dated limits.
         for sib in _siblings(kb, cid):
@@ -413,3 +607,163 @@ def _symptom(kb: KnowledgeBase, ans: _Answer, cid: str, intents: list[str]) -> N
                 if b.predicate == P.addresses_symptom and b.object == a.object
             ]
             ans.add(f"What the sources say may help with {kb.name_of(a.object).lower()}:", more)
+
+
+# --- "Can I take X with Y?" for any Y (issue 9) --------------------------------------
+def _pair(
+    kb: KnowledgeBase, q: str, hits: Hits, focus: list[str], intents: list[str]
+) -> tuple[str, str | None, str] | None:
+    """(X, Y's concept or None, Y as shown) when the question asks about taking a
+    medicine X together with something else Y; None otherwise.
+
+    Y is another medicine or substance the question names, or — after "with", "and",
+    "plus" — a name smanav may not know, resolved only through the drug dictionary
+    (``resolve_medicine``: "Cipro" → ciprofloxacin), never fuzzy-matched to an unrelated
+    concept. The two sides must be joined by a word of taking or combining, or one side
+    must be a substance (alcohol), so "are Valium and Xanax benzodiazepines?" is no pair.
+    """
+    toks = words(q)
+    medicines = [
+        m
+        for m in hits.mentions
+        if m.concept in kb.concepts
+        and kb.concepts[m.concept].kind in _MEDICINE_KINDS
+        and m.concept not in _GENERIC
+    ]
+    if not medicines:
+        return None
+    kinds = {m.concept: kb.concepts[m.concept].kind for m in medicines}
+    # X: the treatment the question is about (a substance only when nothing else is).
+    treatments = [m for m in medicines if kinds[m.concept] in _TREATMENT_KINDS]
+    x_mention = (treatments or medicines)[0]
+    x = x_mention.concept
+    others = [m for m in medicines if m.concept != x and m.concept not in classes_of(kb, x)]
+    taking = bool(_TAKE & set(toks)) or "combine" in intents
+    joined = bool(_JOINS & set(toks))
+    if others:
+        y = others[0].concept
+        if kinds[y] == ConceptKind.substance or (taking and joined):
+            return x, y, kb.name_of(y)
+        return None
+    if not (taking and joined):
+        return None
+    masked: set[int] = set()
+    for m in hits.mentions:
+        masked.update(range(m.start, m.end))
+    # The words after a joining word (or before "while on X"), not X, not filler.
+    runs: list[list[str]] = []
+    cur: list[str] = []
+    for i, w in enumerate(toks):
+        if i in masked or w in _NOT_A_NAME or w.isdigit():
+            if cur:
+                runs.append(cur)
+                cur = []
+            if i in masked and any(i == m.start for m in hits.mentions if m.concept != x):
+                return None  # something else smanav knows (a symptom …): not a pair
+            continue
+        cur.append(w)
+    if cur:
+        runs.append(cur)
+    runs = [r for r in runs if len(r) <= 4]
+    if not runs:
+        return None
+    from ..plan.profile import resolve_medicine
+
+    name = " ".join(runs[-1])
+    concept, shown = resolve_medicine(kb, name)
+    if concept is not None and concept.id != x:
+        return x, concept.id, concept.name if norm(shown) == norm(name) else shown
+    if concept is not None:
+        return None
+    return x, None, shown
+
+
+def norm(text: str) -> str:
+    return " ".join(words(text))
+
+
+def _links(kb: KnowledgeBase, x: str, y: str) -> list[tuple[Assertion, str | None, str | None]]:
+    """Statements linking X (or a class of X) with Y (or a class of Y), either way round,
+    each with the class of X and of Y it goes through (None: said of the medicine)."""
+    x_side = [x, *classes_of(kb, x)]
+    y_side = [y, *classes_of(kb, y)]
+    out: list[tuple[Assertion, str | None, str | None]] = []
+    seen: set[str] = set()
+    for a_side, b_side, flip in ((x_side, y_side, False), (y_side, x_side, True)):
+        for s in a_side:
+            for a in kb.about(s):
+                if a.subject != s or a.predicate not in _PAIR_PREDICATES or a.id in seen:
+                    continue
+                if a.object not in b_side:
+                    continue
+                seen.add(a.id)
+                s_cls = None if s in (x, y) else s
+                o_cls = None if a.object in (x, y) else a.object
+                out.append((a, o_cls, s_cls) if flip else (a, s_cls, o_cls))
+    rank = {P.contraindication: 0, P.boxed_warning: 1, P.interaction: 2}
+    return sorted(out, key=lambda t: (rank.get(t[0].predicate, 3), t[0].id))
+
+
+def _membership(kb: KnowledgeBase, member: str, cls: str) -> list[Assertion]:
+    """The statement(s) that put `member` in `cls`, directly or through another class."""
+    chain: list[Assertion] = []
+    todo = [member]
+    seen = {member}
+    while todo:
+        cur = todo.pop(0)
+        for a in kb.about(cur):
+            if a.subject == cur and a.predicate == P.member_of_class and a.object:
+                if a.object == cls:
+                    return [*chain, a]
+                if a.object not in seen:
+                    seen.add(a.object)
+                    todo.append(a.object)
+    return chain
+
+
+def _answer_pair(kb: KnowledgeBase, ans: _Answer, x: str, y: str | None, y_name: str) -> bool:
+    """Say what the sources hold on X with Y, or plainly that they hold nothing."""
+    x_label = ans.label(x)
+    ans.concept(x)
+    links = _links(kb, x, y) if y is not None and y != x else []
+    if links:
+        ans.concept(y)
+        ans.add(
+            f"{x_label} with {y_name} — what the sources say:",
+            [a for a, _xc, _yc in links],
+        )
+        for a, x_cls, y_cls in links:
+            if x_cls:
+                ans.inherited.setdefault(a.id, x_cls)
+                ans.add(
+                    f"Why it applies: {kb.name_of(x)} is one of {kb.name_of(x_cls)}:",
+                    _membership(kb, x, x_cls),
+                )
+            if y_cls and y is not None:
+                ans.add(
+                    f"Why it applies: {y_name} is one of {kb.name_of(y_cls)}:",
+                    _membership(kb, y, y_cls),
+                )
+        return True
+    unknown = "" if y is not None else f"; it holds no facts on {y_name} at all"
+    ans.lines.append(
+        f"smanav holds no facts about taking {x_label} with {y_name}{unknown}. That does not "
+        "mean the two are safe together: ask the care team or a pharmacist."
+    )
+    if y is not None:
+        ans.concept(y)
+    context = [
+        a
+        for cid in (x, *classes_of(kb, x))
+        for a in _own(
+            kb, cid, (P.contraindication, P.interaction, P.do_not_combine_with, P.not_known)
+        )
+        if a.object is not None
+        or (a.predicate == P.not_known and "interaction" in kb.statement(a).casefold())
+    ]
+    ans.add(
+        f"For context only — what the sources say of {kb.name_of(x)}'s interactions in "
+        f"general (none of it is about {y_name}):",
+        context,
+    )
+    return False
