@@ -657,3 +657,41 @@ def test_pages_answer_head(client: TestClient, path: str) -> None:
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     assert not r.content
+
+
+# --- Safety first and contested statements on pages and in the API (issue 9) -------
+def test_treatment_page_puts_safety_first_with_the_inherited_boxed_warning(
+    client: TestClient,
+) -> None:
+    html = client.get("/treatments/diazepam").text
+    assert html.index('id="sec-safety"') < html.index('id="sec-what_it_is"')
+    safety = text_of(html[html.index('id="sec-safety"') : html.index('id="sec-what_it_is"')])
+    assert safety.index("Boxed warning") < safety.index("Must not be used")
+    assert "said of Benzodiazepines" in safety and "said of Muscle relaxants" in safety
+    assert "US label" in safety
+
+
+def test_itvisma_page_shows_not_known_never_a_boxed_warning(client: TestClient) -> None:
+    html = client.get("/treatments/onasemnogene-abeparvovec-it").text
+    assert "tag-boxed" not in html
+    page = text_of(html)
+    assert "Not known Whether Itvisma carries a boxed warning is not confirmed" in page
+
+
+def test_api_treatment_has_safety_with_inherited_from(client: TestClient) -> None:
+    data = client.get("/api/treatments/valium").json()
+    assert data["concept"] == "diazepam"
+    assert data["safety"][0]["predicate"] == "boxed_warning"
+    assert {st["inherited_from"] for st in data["safety"]} >= {None, "benzodiazepines"}
+    assert data == client.get("/treatments/diazepam.json").json() | {"query": "valium"}
+
+
+def test_contested_statement_page_shows_its_correction(client: TestClient, kb: Any) -> None:
+    a = kb.assertions["sma-has-symptom-spasticity"]
+    fix = kb.statement(kb.assertions[a.contested_by[0]])
+    page = text_of(client.get("/concepts/sma").text)
+    at = page.index(kb.statement(a))
+    assert "Contested" in page[at - 40 : at]
+    assert fix in page[at : at + 2000]
+    symptom = text_of(client.get("/symptoms/drooling").text)
+    assert "Contested" in symptom and "Read this statement beside its correction" in symptom
