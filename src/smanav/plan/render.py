@@ -18,7 +18,17 @@ from ..settings import DISCLAIMER
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = ["plan_view", "render_html", "render_markdown", "render_pdf"]
+__all__ = [
+    "REGION_LABELS",
+    "medicines_lines",
+    "option_view",
+    "plan_view",
+    "region_line",
+    "render_html",
+    "render_markdown",
+    "render_pdf",
+    "status_reasons",
+]
 
 TITLE = "SMA care-discussion plan"
 INTRO = (
@@ -32,8 +42,101 @@ STATUS_BADGES = {
     "needs_review": "Needs review",
 }
 
+#: Whose labels a plan follows, as every format names it ("Labels: United States (FDA)").
+REGION_LABELS = {"US": "United States (FDA)", "EU": "European Union (EMA)"}
+#: Why an option is not simply "to discuss", as a heading.
+STATUS_WHY = {"not_eligible": "Why it is not eligible", "needs_review": "Why it needs review"}
+#: The label facts shown with each option, in order, with their headings.
+LABEL_FACTS = (
+    ("contraindications", "Label: who must not receive it (contraindications)"),
+    ("interactions", "Label: interactions with other medicines"),
+    ("pregnancy", "Label: pregnancy, breastfeeding and contraception"),
+    ("not_known", "Not known: what the label does not say or was not read"),
+)
+BOXED = "boxed-warning"
+#: Rules that only ever make a status more careful (engine and safety checks).
+_STATUS_RULES = frozenset(
+    {
+        "label-age",
+        "label-contraindication",
+        "label-interaction",
+        "label-pregnancy",
+        "label-class-member",
+    }
+)
+#: Caution rules that never change a status.
+_INFO_RULES = frozenset({"already-taken", "same-class", "do-not-combine", BOXED})
+_RULE_AT_END = re.compile(r"\(rule ([^()\s]+)\)\s*$")
+_RULE_IN = re.compile(r"\(rule ([^()\s]+)\)")
 
 _when = source_when
+
+
+def region_line(plan: dict[str, Any]) -> str:
+    """ "Labels: United States (FDA)": whose labels decide ages, statuses and cautions."""
+    region = plan.get("region") or plan.get("profile", {}).get("region") or "US"
+    return f"Labels: {REGION_LABELS.get(region, region)}"
+
+
+def medicines_lines(plan: dict[str, Any]) -> dict[str, Any]:
+    """The current medicines: which were checked against the label facts, which not.
+
+    Plans made before the ``medicines`` key existed read as "none given".
+    """
+    meds = plan.get("medicines") or {}
+    checked = [m["name"] for m in meds.get("checked") or []]
+    not_checked = list(meds.get("not_checked") or [])
+    note = meds.get("note") or "No current medicines were given."
+    return {"checked": checked, "not_checked": not_checked, "note": note}
+
+
+def status_reasons(o: dict[str, Any]) -> list[str]:
+    """The reasons that made an option not eligible or in need of review (empty when it
+    is to discuss); its status text when no single reason says so."""
+    if o["status"] == "suggested":
+        return []
+    caution_rules = {c["rule"] for c in o.get("cautions") or []} - _INFO_RULES
+    out = []
+    for r in o["reasons"]:
+        at_end = _RULE_AT_END.search(r)
+        rule = at_end.group(1) if at_end else None
+        inner = _RULE_IN.search(r)
+        outside = (
+            inner is not None
+            and inner.group(1) == "eligibility"
+            and (" is outside " in r or "disagree" in r)
+            and "shown for information" not in r
+            and "shown beside the label" not in r
+        )
+        if rule in _STATUS_RULES or rule in caution_rules or outside:
+            out.append(r)
+    return out or [f"{o['status_text'][:1].upper()}{o['status_text'][1:]}."]
+
+
+def option_view(o: dict[str, Any]) -> dict[str, Any]:
+    """An option arranged for reading: boxed warnings first, then why its status, then the
+    other cautions; the label facts (absent from plans made before them) as empty lists."""
+    cautions = o.get("cautions") or []
+    why = status_reasons(o)
+    view = {
+        **o,
+        "boxed": [c for c in cautions if c["rule"] == BOXED],
+        "other_cautions": [c for c in cautions if c["rule"] != BOXED],
+        "why_status": why,
+        "why_title": STATUS_WHY.get(o["status"], ""),
+        "listed_reasons": [r for r in o["reasons"] if r not in why],
+        "label_facts": [
+            {"key": key, "title": title, "rows": list(o.get(key) or [])}
+            for key, title in LABEL_FACTS
+            if o.get(key)
+        ],
+    }
+    return view
+
+
+def fact_region(f: dict[str, Any]) -> str:
+    """ " (EU label)" after a fact that holds for one region only."""
+    return f" ({f['region']} label)" if f.get("region") else ""
 
 
 def citation(ev: dict[str, Any]) -> str:
@@ -55,7 +158,7 @@ def _quote(ev: dict[str, Any]) -> str | None:
 
 def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
     """The plan arranged for reading: options and care standards grouped by domain."""
-    by_id = {o["concept"]: o for o in plan["options"]}
+    by_id = {o["concept"]: option_view(o) for o in plan["options"]}
     standards = {s["id"]: s for s in plan["care_standards"]}
     domains = []
     for d in plan["domains"]:
@@ -71,6 +174,8 @@ def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
         "badges": STATUS_BADGES,
         "disclaimer": plan.get("disclaimer") or DISCLAIMER,
         "source_numbers": {src["source"]: i for i, src in enumerate(plan["sources"], 1)},
+        "region_line": region_line(plan),
+        "medicines": medicines_lines(plan),
     }
 
 
@@ -98,13 +203,26 @@ def _md_option(lines: list[str], o: dict[str, Any]) -> None:
     lines.append(f"*Status: {_md(o['status_text'])}.*")
     if o["members"]:
         lines.append(f"Includes: {_md(', '.join(o['members']))}.")
+    if o["boxed"]:
+        lines += ["", "**⚠ Boxed warning**", ""]
+        for c in o["boxed"]:
+            lines.append(f"- ⚠ **{_md(c['text'])}** (rule {_md(c['rule'])})")
+            _md_evidence(lines, c["evidence"], "  ")
+    if o["why_status"]:
+        lines += ["", f"**{o['why_title']}**", ""]
+        lines += [f"- {_md(r)}" for r in o["why_status"]]
     lines += ["", "**Why it is listed**", ""]
-    lines += [f"- {_md(r)}" for r in o["reasons"]]
-    if o["cautions"]:
+    lines += [f"- {_md(r)}" for r in o["listed_reasons"]]
+    if o["other_cautions"]:
         lines += ["", "**Cautions**", ""]
-        for c in o["cautions"]:
+        for c in o["other_cautions"]:
             lines.append(f"- ⚠ {_md(c['text'])} (with: {_md(c['with'])}; rule {_md(c['rule'])})")
             _md_evidence(lines, c["evidence"], "  ")
+    for group in o["label_facts"]:
+        lines += ["", f"**{group['title']}**", ""]
+        for f in group["rows"]:
+            cite = f" — {_md(citation(f['evidence'][0]))}" if f["evidence"] else ""
+            lines.append(f"- {_md(f['text'])}{_md(fact_region(f))}{cite}")
     if o["side_effects"]:
         lines += ["", f"**Side effects to watch for:** {_md(', '.join(o['side_effects']))}"]
     watch = o["warnings"] + o["monitoring"]
@@ -127,10 +245,23 @@ def render_markdown(plan: dict[str, Any]) -> str:
     lines += ["| Detail | Value |", "|---|---|"]
     lines += [f"| {_md(r['label'])} | {_md(r['value'])} |" for r in plan["profile_display"]]
     s = plan["summary"]
+    meds = view["medicines"]
     lines += [
+        "",
+        f"**{_md(view['region_line'])}** — who may receive a treatment, and its cautions, "
+        "follow this region's labels.",
         "",
         f"**Summary:** {s['suggested']} to discuss, {s['needs_review']} needing review, "
         f"{s['not_eligible']} not eligible according to the sources shown.",
+        "",
+        "## Current medicines",
+        "",
+        "- Checked against the label facts smanav holds: "
+        + (_md(", ".join(meds["checked"])) if meds["checked"] else "none"),
+        "- **Not checked** (smanav holds no interaction facts for them): "
+        + (_md(", ".join(meds["not_checked"])) if meds["not_checked"] else "none"),
+        "",
+        _md(meds["note"]),
         "",
     ]
     for d in view["domains"]:
@@ -198,6 +329,7 @@ def _env() -> jinja2.Environment:
     env.filters["basis_groups"] = _basis_groups
     env.filters["ref"] = jinja2.pass_context(_ref)
     env.filters["is_web_url"] = _is_web_url
+    env.filters["fact_region"] = fact_region
     return env
 
 
