@@ -292,7 +292,7 @@ def test_every_real_review_or_ineligible_option_says_why(kb: KnowledgeBase) -> N
 
 
 def _md_name(o: dict[str, Any]) -> str:
-    return o["name"] + (f" ({', '.join(o['brands'])})" if o["brands"] else "")
+    return str(o["name"]) + (f" ({', '.join(o['brands'])})" if o["brands"] else "")
 
 
 def test_label_facts_are_shown_with_their_region(kb: KnowledgeBase) -> None:
