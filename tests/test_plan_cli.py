@@ -98,7 +98,14 @@ def test_output_file(cli: Cli, tmp_path: Path, fmt: str, check: Callable[[bytes]
         (("--age", "30", "--smn2", "many"), "not an SMN2 copy number"),
         (("--age", "30", "--symptom", "purple toes"), "not a symptom smanav knows"),
         (("--age", "30", "--symptom", "baclofen"), "not a symptom"),
-        (("--age", "30", "--medication", "unobtainium"), "not a medicine smanav knows"),
+        (("--age", "30", "--medication", "   "), "medications[0]"),
+        (("--age", "30y", "--weight", "-3"), "weight_kg"),
+        (("--age", "30y", "--weight", "heavy"), "not a weight"),
+        (("--age", "30y", "--pregnancy", "maybe"), "pregnancy: 'maybe' is not a pregnancy status"),
+        (("--age", "5y", "--pregnancy", "pregnant"), "pregnancy: 'pregnant' does not fit the age"),
+        (("--age", "30y", "--region", "JP"), "region: 'JP' is not a region"),
+        (("--age", "30y", "--breathing-support", "sometimes"), "breathing_support"),
+        (("--age", "30y", "--feeding", "iv"), "feeding: 'iv' is not a way of feeding"),
         (("--type", "2"), "age_months: is required"),
         (("--age", "30", "--format", "yaml"), "not a format"),
         (("--age", "30", "--json", "--format", "pdf"), "different formats"),
@@ -146,3 +153,57 @@ def test_bad_profile_files_exit_2(cli: Cli, tmp_path: Path, content: bytes, need
     res = cli("plan", "--profile", str(path))
     assert res.code == 2
     assert needle in " ".join(res.stderr.split())
+
+
+def test_plan_cli_unknown_medicine_listed_not_checked(cli: Cli) -> None:
+    """Any medicine name is taken; one smanav holds no facts for is named as not checked."""
+    res = cli("plan", "--age", "30y", "--medication", "sertraline", "--medication", "Cipro")
+    assert res.code == 0, res.stderr
+    md = " ".join(res.stdout.split())
+    assert "## Current medicines" in res.stdout
+    assert "Checked against the label facts smanav holds: Ciprofloxacin" in md
+    assert "**Not checked** (smanav holds no interaction facts for them): sertraline" in md
+    assert "smanav holds no interaction facts for sertraline" in md
+    as_json = json.loads(cli("plan", "--age", "30y", "--medication", "sertraline", "--json").stdout)
+    assert as_json["medicines"]["not_checked"] == ["sertraline"]
+    assert as_json["profile"]["unchecked_medications"] == ["sertraline"]
+
+
+def test_plan_cli_new_flags_reach_the_plan(cli: Cli) -> None:
+    args = (
+        "--age", "31y", "--type", "3", "--weight", "61.5 kg", "--pregnancy", "planning",
+        "--breathing-support", "night-niv", "--feeding", "tube", "--liver-disease",
+        "--kidney-disease", "--region", "EU",
+    )  # fmt: skip
+    res = cli("plan", *args, "--json")
+    assert res.code == 0, res.stderr
+    profile = json.loads(res.stdout)["profile"]
+    assert profile["weight_kg"] == 61.5
+    assert profile["pregnancy"] == "planning"
+    assert profile["breathing_support"] == "night-niv"
+    assert profile["feeding"] == "tube"
+    assert profile["liver_disease"] is True and profile["kidney_disease"] is True
+    assert profile["region"] == "EU" and json.loads(res.stdout)["region"] == "EU"
+    md = " ".join(cli("plan", *args).stdout.split())
+    assert "Labels: European Union (EMA)" in md
+    for row in ("| Weight | 61.5 kg |", "| Feeding | by tube |", "| Liver disease | yes |"):
+        assert row in md
+
+
+def test_plan_cli_presymptomatic_newborn(cli: Cli) -> None:
+    res = cli("plan", "--age", "3w", "--type", "presymptomatic", "--smn2", "2", "--json")
+    assert res.code == 0, res.stderr
+    plan = json.loads(res.stdout)
+    assert plan["profile"]["sma_type"] == "presymptomatic"
+    assert plan["region"] == "US"
+    md = cli("plan", "--age", "3w", "--type", "presymptomatic", "--smn2", "2").stdout
+    assert "Labels: United States (FDA)" in md
+
+
+def test_plan_cli_help_lists_every_new_flag(cli: Cli) -> None:
+    out = " ".join(cli("plan", "--help").stdout.split())
+    for flag in (
+        "--weight", "--pregnancy", "--breathing-support", "--feeding", "--liver-disease",
+        "--kidney-disease", "--region", "presymptomatic",
+    ):  # fmt: skip
+        assert flag in out, flag

@@ -73,7 +73,11 @@ def _write(target: Path, data: bytes) -> None:
 def plan_cmd(
     age: Annotated[str | None, typer.Option(help="Age: months (30) or '8m', '3y', '2y6m'.")] = None,
     sma_type: Annotated[
-        str | None, typer.Option("--type", help="SMA type 0-4, or 'unknown'.")
+        str | None,
+        typer.Option(
+            "--type",
+            help="SMA type 0-4, 'presymptomatic' (found by screening, no type yet) or 'unknown'.",
+        ),
     ] = None,
     smn2: Annotated[str | None, typer.Option(help="SMN2 copy number (1-8), if known.")] = None,
     status: Annotated[
@@ -84,7 +88,11 @@ def plan_cmd(
         typer.Option(help="A symptom in everyday words or an HPO id; repeat for more."),
     ] = None,
     medication: Annotated[
-        list[str] | None, typer.Option(help="A medicine taken now (any name); repeat for more.")
+        list[str] | None,
+        typer.Option(
+            help="A medicine taken now, any name (generic or brand); repeat for more. Those "
+            "smanav holds no facts for are listed in the plan as not checked."
+        ),
     ] = None,
     alcohol: Annotated[bool, typer.Option("--alcohol", help="Alcohol is used.")] = False,
     prior: Annotated[
@@ -94,6 +102,28 @@ def plan_cmd(
     spinal_fusion: Annotated[
         bool, typer.Option("--spinal-fusion", help="The spine has been fused (surgery).")
     ] = False,
+    weight: Annotated[
+        str | None, typer.Option(help="Body weight in kilograms, e.g. 7.5 or '7.5 kg'.")
+    ] = None,
+    pregnancy: Annotated[
+        str | None,
+        typer.Option(help="no, pregnant, planning or breastfeeding (asked from 10 years)."),
+    ] = None,
+    breathing_support: Annotated[
+        str | None,
+        typer.Option(help="none, night-niv, continuous-niv or tracheostomy."),
+    ] = None,
+    feeding: Annotated[str | None, typer.Option(help="mouth or tube.")] = None,
+    liver_disease: Annotated[
+        bool, typer.Option("--liver-disease", help="Has liver disease.")
+    ] = False,
+    kidney_disease: Annotated[
+        bool, typer.Option("--kidney-disease", help="Has kidney disease.")
+    ] = False,
+    region: Annotated[
+        str | None,
+        typer.Option(help="Whose labels apply: US (FDA, the default) or EU (EMA)."),
+    ] = None,
     profile: Annotated[
         str | None,
         typer.Option(help="A JSON profile file, or '-' for standard input (instead of flags)."),
@@ -131,6 +161,13 @@ def plan_cmd(
         "alcohol_use": alcohol or None,
         "prior_treatments": prior or None,
         "spinal_fusion": spinal_fusion or None,
+        "weight_kg": weight,
+        "pregnancy": pregnancy,
+        "breathing_support": breathing_support,
+        "feeding": feeding,
+        "liver_disease": liver_disease or None,
+        "kidney_disease": kidney_disease or None,
+        "region": region,
     }
     given = {k: v for k, v in flags.items() if v is not None}
     if profile is not None:
