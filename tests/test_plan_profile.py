@@ -141,8 +141,18 @@ def test_age_alias_and_profile_object(kb: KnowledgeBase) -> None:
         ({"age_months": 12, "symptoms": [42]}, "symptoms[0]", "as text"),
         ({"age_months": 12, "symptoms": ["baclofen"]}, "symptoms[0]", "not a symptom"),
         ({"age_months": 12, "symptoms": ["HP:9999999"]}, "symptoms[0]", "not a symptom"),
-        ({"age_months": 12, "medications": ["alcohol"]}, "medications[0]", "alcohol_use"),
-        ({"age_months": 12, "medications": ["drooling"]}, "medications[0]", "not a medicine"),
+        ({"age_months": 12, "medications": [42]}, "medications[0]", "as text"),
+        ({"age_months": 12, "medications": "baclofen"}, "medications", "expected a list"),
+        ({"age_months": 12, "medications": ["x" * 201]}, "medications[0]", "at most 200"),
+        ({"age_months": 180, "pregnancy": "maybe"}, "pregnancy", "not a pregnancy status"),
+        ({"age_months": 24, "pregnancy": "pregnant"}, "pregnancy", "does not fit the age"),
+        ({"age_months": 12, "weight_kg": -3}, "weight_kg", "outside"),
+        ({"age_months": 12, "weight_kg": "heavy"}, "weight_kg", "not a weight"),
+        ({"age_months": 12, "region": "JP"}, "region", "not a region"),
+        ({"age_months": 12, "breathing_support": "cpap"}, "breathing_support", "not a kind"),
+        ({"age_months": 12, "feeding": "iv"}, "feeding", "not a way of feeding"),
+        ({"age_months": 12, "liver_disease": "a bit"}, "liver_disease", "true or false"),
+        ({"age_months": 12, "sma_type": "pre"}, "sma_type", "presymptomatic"),
         ({"age_months": 12, "alcohol_use": "sometimes"}, "alcohol_use", "true or false"),
         ({"age_months": 12, "spinal_fusion": 1}, "spinal_fusion", "true or false"),
         ({"age_months": 12, "smn2": 2}, "smn2", "not a profile field"),
@@ -239,3 +249,60 @@ def test_a_bad_value_names_its_field(kb: KnowledgeBase, field: str, bad: object)
     with pytest.raises(InvalidInput) as exc:
         parse_profile(data, kb)
     assert exc.value.field == field
+
+
+def test_any_medicine_name_is_accepted_and_unknown_ones_are_kept(kb: KnowledgeBase) -> None:
+    """Issue 9: a medicine smanav does not know never blocks a plan; it is kept as typed."""
+    p = parse_profile(
+        {
+            "age_months": 300,
+            "medications": ["Cipro", "sertraline", "aspirin", "omeprazole", "drooling", "Valium"],
+        },
+        kb,
+    )
+    assert set(p.medications) == {"ciprofloxacin", "diazepam"}
+    assert "sertraline" in p.unchecked_medications and "aspirin" in p.unchecked_medications
+    assert "omeprazole" in p.unchecked_medications and "drooling" in p.unchecked_medications
+    assert p.symptoms == ()  # aspirin is never read as the symptom aspiration
+
+
+def test_alcohol_named_as_a_medicine_counts_as_alcohol_use(kb: KnowledgeBase) -> None:
+    p = parse_profile({"age_months": 300, "medications": ["beer"]}, kb)
+    assert p.alcohol_use and p.medications == ()
+
+
+def test_a_typo_in_a_known_medicine_is_forgiven_but_never_jumps_to_another_drug(
+    kb: KnowledgeBase,
+) -> None:
+    assert parse_profile({"age_months": 30, "medications": ["spinrasa"]}, kb).medications == (
+        "nusinersen",
+    )
+    p = parse_profile({"age_months": 300, "medications": ["omeprazol"]}, kb)
+    assert "alprazolam" not in p.medications
+
+
+def test_new_profile_fields_are_normalised(kb: KnowledgeBase) -> None:
+    p = parse_profile(
+        {
+            "age_months": "30y",
+            "weight": "61.5 kg",
+            "pregnancy": "Breastfeeding",
+            "breathing_support": "night NIV",
+            "feeding": "tube",
+            "liver_disease": "yes",
+            "kidney_disease": False,
+            "region": "eu",
+        },
+        kb,
+    )
+    assert (p.weight_kg, p.pregnancy, p.breathing_support, p.feeding) == (
+        61.5,
+        "breastfeeding",
+        "night-niv",
+        "tube",
+    )
+    assert p.liver_disease and not p.kidney_disease and p.region == "EU"
+    newborn = parse_profile(
+        {"age_months": "1w", "sma_type": "presymptomatic", "smn2_copies": 2}, kb
+    )
+    assert newborn.sma_type == "presymptomatic"

@@ -37,6 +37,7 @@ SCHEMA_TYPES: dict[ConceptKind, str] = {
     ConceptKind.gene: "schema:Gene",
     ConceptKind.protein: "schema:Protein",
     ConceptKind.substance: "schema:ChemicalSubstance",
+    ConceptKind.interaction_class: "schema:DrugClass",
 }
 
 #: Codes become IRIs where the system has a standard one.

@@ -237,6 +237,11 @@ _PHRASES: dict[Predicate, str] = {
     Predicate.evidence_in_sma: "evidence in SMA:",
     Predicate.recommended_by: "is guided by",
     Predicate.treatment_note: "note:",
+    Predicate.boxed_warning: "boxed warning:",
+    Predicate.contraindication: "must not be used with",
+    Predicate.interaction: "interacts with",
+    Predicate.pregnancy: "pregnancy and fertility:",
+    Predicate.not_known: "not known:",
 }
 
 #: Words that already tell the reader a statement is hedged.
@@ -253,6 +258,13 @@ SECTIONS: dict[str, tuple[Predicate, ...]] = {
     ),
     "how_it_works": (Predicate.mechanism, Predicate.route, Predicate.dosing),
     "side_effects": (Predicate.side_effect,),
+    "safety": (
+        Predicate.boxed_warning,
+        Predicate.contraindication,
+        Predicate.interaction,
+        Predicate.pregnancy,
+        Predicate.not_known,
+    ),
     "cautions": (Predicate.warning, Predicate.do_not_combine_with, Predicate.monitoring),
     "dates": (Predicate.approved_by,),
     "more": (

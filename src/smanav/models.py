@@ -58,6 +58,9 @@ class ConceptKind(StrEnum):
     protein = "protein"
     #: Alcohol, or a medicine outside SMA care that a caution names.
     substance = "substance"
+    #: A group of medicines that act alike on safety (CNS depressants, anticholinergics,
+    #: strong CYP1A2 inhibitors …): the interaction checker counts members, not names.
+    interaction_class = "interaction_class"
 
 
 #: Kinds a care plan can offer as an option.
@@ -94,6 +97,18 @@ class Predicate(StrEnum):
     evidence_in_sma = "evidence_in_sma"
     recommended_by = "recommended_by"
     treatment_note = "treatment_note"
+    # Label safety facts (issue 9): each carries its region in the qualifiers.
+    boxed_warning = "boxed_warning"
+    #: Who or what must not receive it: a condition (qualifiers.condition), an age
+    #: (qualifiers.age_*), or a medicine or interaction class (object).
+    contraindication = "contraindication"
+    #: A label interaction with a medicine or interaction class (object), and what the
+    #: label says to do (qualifiers.effect).
+    interaction = "interaction"
+    #: Pregnancy, breastfeeding, contraception or fertility (qualifiers.topic).
+    pregnancy = "pregnancy"
+    #: What the sources could not confirm: shown as not known, never as fact.
+    not_known = "not_known"
 
 
 class Certainty(StrEnum):
@@ -189,8 +204,32 @@ class Qualifiers(_Record):
     date: dt.date | None = None
     #: Precision of `date`: sources often give only a year or month.
     date_precision: Literal["day", "month", "year"] = "day"
-    region: str | None = None
+    #: Where a label fact holds: "US" (FDA), "EU" (EMA/EC), "CH", "UK"; None = not
+    #: region-specific (an article, a care standard).
+    region: Literal["US", "EU", "CH", "UK"] | None = None
     severity: str | None = None
+    #: A profile condition a contraindication or caution is about.
+    condition: (
+        Literal[
+            "liver_disease",
+            "kidney_disease",
+            "pregnant",
+            "breastfeeding",
+            "weak_breathing",
+            "sleep_apnea",
+        ]
+        | None
+    ) = None
+    #: What a label says to do about an interaction or a pregnancy fact.
+    effect: Literal["contraindicated", "avoid", "caution"] | None = None
+    #: Which pregnancy-related topic a `pregnancy` fact is about.
+    topic: Literal["pregnancy", "breastfeeding", "contraception", "fertility"] | None = None
+    #: Genetic or size limits a label states beside the age (EU Zolgensma: type 1 or at
+    #: most 3 SMN2 copies; the risdiplam tablet: 20 kg or more).
+    sma_types: tuple[int, ...] = ()
+    smn2_max: int | None = Field(default=None, ge=1, le=8)
+    weight_min_kg: float | None = Field(default=None, gt=0)
+    weight_max_kg: float | None = Field(default=None, gt=0)
 
 
 class Concept(_Record):
@@ -229,6 +268,9 @@ class Assertion(_Record):
     confidence: float = Field(default=1.0, ge=0, le=1)
     #: When the statement was true according to its source (the source's date).
     as_of: dt.date | None = None
+    #: Statements (ids) from a label or the care standards that contradict this one.
+    #: A contested statement is shown beside its correction and no rule may use it.
+    contested_by: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _object_or_value(self) -> Assertion:

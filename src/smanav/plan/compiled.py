@@ -17,7 +17,7 @@ import copy
 import datetime as dt
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from ..kb import KnowledgeBase, format_date
@@ -25,6 +25,7 @@ from ..models import Assertion, Certainty, ConceptKind, Evidence, Predicate
 from .rules import (
     CareStandardRule,
     CautionRule,
+    ClassCautionRule,
     OptionRule,
     QuestionRule,
     RuleSet,
@@ -185,7 +186,7 @@ def _lineage(kb: KnowledgeBase, cid: str) -> tuple[str, ...]:
 # --- the parts ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class AgeLimit:
-    """One current eligibility fact of a concept, with both possible verdicts ready."""
+    """One current eligibility fact of a concept: its range, region, grade and words."""
 
     id: str
     min_months: float | None
@@ -196,6 +197,15 @@ class AgeLimit:
     tail: str
     #: The eligibility entry for inside (True) and outside (False) the range.
     entry: dict[bool, ReadOnlyDict]
+    #: "US", "EU", … or None (not region-specific: an article, a news report).
+    region: str | None = None
+    #: True when a primary source (a label, a regulator) states it.
+    primary: bool = False
+    #: Genetic and size limits the label states beside the age.
+    sma_types: tuple[int, ...] = ()
+    smn2_max: int | None = None
+    weight_min_kg: float | None = None
+    weight_max_kg: float | None = None
 
     def inside(self, age: float) -> bool:
         if self.min_months is not None and age < self.min_months:
@@ -206,6 +216,34 @@ class AgeLimit:
             if age > self.max_months:
                 return False
         return True
+
+    def covers(
+        self,
+        age: float,
+        sma_type: int | str | None,
+        smn2: int | None,
+        weight: float | None,
+    ) -> bool | None:
+        """True/False for the person, None when a limit needs a value the profile lacks."""
+        if not self.inside(age):
+            return False
+        unknown = False
+        if self.sma_types or self.smn2_max is not None:
+            by_type = isinstance(sma_type, int) and sma_type in self.sma_types
+            by_copies = self.smn2_max is not None and smn2 is not None and smn2 <= self.smn2_max
+            if not (by_type or by_copies):
+                if smn2 is None and self.smn2_max is not None:
+                    unknown = True
+                else:
+                    return False
+        if self.weight_min_kg is not None or self.weight_max_kg is not None:
+            if weight is None:
+                unknown = True
+            elif (self.weight_min_kg is not None and weight < self.weight_min_kg) or (
+                self.weight_max_kg is not None and weight > self.weight_max_kg
+            ):
+                return False
+        return None if unknown else True
 
 
 @dataclass(frozen=True)
@@ -237,6 +275,17 @@ class ConceptParts:
     do_not_combine: tuple[tuple[str | None, str, str], ...]
     #: A current medicine's basis: what the knowledge base says it is and is for.
     medication_basis: tuple[str, ...]
+    #: Label safety facts along the lineage (the class's boxed warning covers diazepam),
+    #: as the plan shows them.
+    boxed_warnings: ReadOnlyList = field(default_factory=ReadOnlyList)
+    contraindications: ReadOnlyList = field(default_factory=ReadOnlyList)
+    interactions: ReadOnlyList = field(default_factory=ReadOnlyList)
+    pregnancy: ReadOnlyList = field(default_factory=ReadOnlyList)
+    not_known: ReadOnlyList = field(default_factory=ReadOnlyList)
+    #: The same facts as assertions, for the safety rules to match against a profile.
+    contra_facts: tuple[Assertion, ...] = ()
+    interaction_facts: tuple[Assertion, ...] = ()
+    pregnancy_facts: tuple[Assertion, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -254,11 +303,14 @@ class Compiled:
     option_rules: list[OptionRule]
     standards: list[CareStandardRule]
     cautions: list[CautionRule]
+    class_cautions: list[ClassCautionRule]
     questions: list[QuestionRule]
     #: concept -> itself then its classes, nearest first (member_of_class, transitive).
     lineage: dict[str, tuple[str, ...]]
     #: (concept, predicate) -> assertions with that subject, in id order.
     by_pred: dict[tuple[str, str], list[Assertion]]
+    #: (concept, predicate) -> assertions with that object, in id order.
+    by_pred_object: dict[tuple[str, str], list[Assertion]]
     kb_version: str
     #: concept -> "Name (Brand)".
     labels: dict[str, str]
@@ -275,6 +327,8 @@ class Compiled:
     #: source id -> its entry in a plan's source list, and that list's sort key.
     source_entries: dict[str, ReadOnlyDict]
     source_order: dict[str, tuple[str, str]]
+    #: assertion id -> where it comes from, short ("Biogen, checked 2026-11").
+    short_cites: dict[str, str]
 
 
 _CACHE: weakref.WeakKeyDictionary[KnowledgeBase, dict[str, Compiled]] = weakref.WeakKeyDictionary()
@@ -314,8 +368,11 @@ def _section_entry(kb: KnowledgeBase, ev: SectionCitation, statement: str) -> Re
 
 def _build(kb: KnowledgeBase, rs: RuleSet) -> Compiled:
     by_pred: dict[tuple[str, str], list[Assertion]] = {}
+    by_object: dict[tuple[str, str], list[Assertion]] = {}
     for a in sorted(kb.assertions.values(), key=lambda a: a.id):
         by_pred.setdefault((a.subject, a.predicate.value), []).append(a)
+        if a.object:
+            by_object.setdefault((a.object, a.predicate.value), []).append(a)
     statements = {aid: kb.statement(a) for aid, a in kb.assertions.items()}
     cites: dict[str, ReadOnlyList] = {}
     unique: dict[str, ReadOnlyList] = {}
@@ -335,9 +392,11 @@ def _build(kb: KnowledgeBase, rs: RuleSet) -> Compiled:
         option_rules=[r for r in rs.rules if isinstance(r, OptionRule)],
         standards=[r for r in rs.rules if isinstance(r, CareStandardRule)],
         cautions=[r for r in rs.rules if isinstance(r, CautionRule)],
+        class_cautions=[r for r in rs.rules if isinstance(r, ClassCautionRule)],
         questions=[r for r in rs.rules if isinstance(r, QuestionRule)],
         lineage={cid: _lineage(kb, cid) for cid in kb.concepts},
         by_pred=by_pred,
+        by_pred_object=by_object,
         kb_version=getattr(kb, "version", "") or "",
         labels={
             cid: f"{con.name} ({con.brands[0]})" if con.brands else con.name
@@ -356,6 +415,7 @@ def _build(kb: KnowledgeBase, rs: RuleSet) -> Compiled:
         standard_parts={},
         source_entries={},
         source_order={},
+        short_cites={aid: _short_cite(kb, a.evidence) for aid, a in kb.assertions.items()},
     )
     c.concepts = {cid: _concept_parts(kb, c, cid) for cid in kb.concepts}
     for s in c.standards:
@@ -411,12 +471,38 @@ def _facts(c: Compiled, cid: str, predicate: str, sources: set[str]) -> ReadOnly
                     "text": c.statements[a.id],
                     "date": format_date(q.date, q.date_precision),
                     "certainty": a.certainty.value,
+                    "region": q.region,
                     "assertion": a.id,
                     "evidence": c.cites[a.id],
                 }
             )
         )
     return ReadOnlyList(out)
+
+
+def _limit_words(a: Assertion) -> str:
+    """The range in words with the genetic and weight limits a label adds."""
+    q = a.qualifiers
+    words = range_words(a)
+    extra = []
+    if q.sma_types or q.smn2_max is not None:
+        alts = [f"type {' or '.join(str(t) for t in q.sma_types)}"] if q.sma_types else []
+        if q.smn2_max is not None:
+            alts.append(f"up to {q.smn2_max} SMN2 copies")
+        extra.append(" or ".join(alts))
+    if q.weight_min_kg is not None:
+        extra.append(f"{q.weight_min_kg:g} kg or more")
+    if q.weight_max_kg is not None:
+        extra.append(f"up to {q.weight_max_kg:g} kg")
+    if extra:
+        words = ("" if words == "no age limit stated" else words + "; ") + "; ".join(extra)
+    if q.region:
+        words = f"{words} ({q.region})"
+    return words
+
+
+def _is_primary_fact(a: Assertion, kb: KnowledgeBase) -> bool:
+    return any(kb.sources[ev.source].grade == "primary" for ev in a.evidence)
 
 
 def _eligibility(kb: KnowledgeBase, c: Compiled, cid: str) -> Eligibility | None:
@@ -429,16 +515,18 @@ def _eligibility(kb: KnowledgeBase, c: Compiled, cid: str) -> Eligibility | None
         if a.id in old:
             continue
         q = a.qualifiers
-        words = range_words(a)
+        words = _limit_words(a)
         when = _fact_date(a)
         cite_words = _short_cite(kb, a.evidence) + (f"; {when}" if when else "")
+        primary = _is_primary_fact(a, kb)
         entry = {
             "assertion": a.id,
             "range": words,
             "eligible": True,
             "date": when,
             "sources": [ev.source for ev in a.evidence],
-            "secondary": all(kb.sources[ev.source].grade == "secondary" for ev in a.evidence),
+            "secondary": not primary,
+            "region": q.region,
         }
         current.append(
             AgeLimit(
@@ -452,6 +540,12 @@ def _eligibility(kb: KnowledgeBase, c: Compiled, cid: str) -> Eligibility | None
                     True: ReadOnlyDict(entry),
                     False: ReadOnlyDict({**entry, "eligible": False}),
                 },
+                region=q.region,
+                primary=primary,
+                sma_types=q.sma_types,
+                smn2_max=q.smn2_max,
+                weight_min_kg=q.weight_min_kg,
+                weight_max_kg=q.weight_max_kg,
             )
         )
     replaced = tuple(
@@ -477,6 +571,10 @@ def _concept_parts(kb: KnowledgeBase, c: Compiled, cid: str) -> ConceptParts:
     ]
     if not basis:
         basis = [a.id for a in kb.about(cid) if a.subject == cid][:1]
+    safety = {
+        p: _facts(c, cid, p, sources)
+        for p in ("boxed_warning", "contraindication", "interaction", "pregnancy", "not_known")
+    }
     return ConceptParts(
         head=ReadOnlyDict(
             {
@@ -489,7 +587,9 @@ def _concept_parts(kb: KnowledgeBase, c: Compiled, cid: str) -> ConceptParts:
             }
         ),
         side_effects=ReadOnlyList(
-            a.value or kb.name_of(a.object) for a in _statements(c, cid, "side_effect")
+            (a.value or kb.name_of(a.object))
+            + (f" ({a.qualifiers.region} label)" if a.qualifiers.region else "")
+            for a in _statements(c, cid, "side_effect")
         ),
         warnings=_facts(c, cid, "warning", sources),
         monitoring=_facts(c, cid, "monitoring", sources),
@@ -505,4 +605,12 @@ def _concept_parts(kb: KnowledgeBase, c: Compiled, cid: str) -> ConceptParts:
             for a in c.by_pred.get((k, "do_not_combine_with"), [])
         ),
         medication_basis=tuple(basis),
+        boxed_warnings=safety["boxed_warning"],
+        contraindications=safety["contraindication"],
+        interactions=safety["interaction"],
+        pregnancy=safety["pregnancy"],
+        not_known=safety["not_known"],
+        contra_facts=tuple(_statements(c, cid, "contraindication")),
+        interaction_facts=tuple(_statements(c, cid, "interaction")),
+        pregnancy_facts=tuple(_statements(c, cid, "pregnancy")),
     )

@@ -14,11 +14,19 @@ from typing import Any
 
 from .. import __version__
 from ..kb import KnowledgeBase
-from ..models import Concept
+from ..models import Assertion, Concept
 from ..settings import DISCLAIMER
-from .compiled import CARE_STANDARD_LABEL, ELIGIBILITY, Compiled, compiled
+from . import safety
+from .compiled import CARE_STANDARD_LABEL, Compiled, compiled
 from .profile import Profile, format_age, parse_profile
-from .rules import DOMAIN_TITLES, DOMAINS, CareStandardRule, CautionRule, RuleSet
+from .rules import (
+    DOMAIN_TITLES,
+    DOMAINS,
+    CareStandardRule,
+    CautionRule,
+    ClassCautionRule,
+    RuleSet,
+)
 
 __all__ = ["CARE_STANDARD_LABEL", "STATUS_LABELS", "make_plan"]
 
@@ -42,7 +50,23 @@ _INPUT_FIELDS = {
     "alcohol_use": "alcohol use",
     "medications": "current medicine",
     "prior_treatments": "received before",
+    "pregnancy": "pregnancy",
+    "breathing_support": "breathing support",
+    "liver_disease": "liver disease",
+    "kidney_disease": "kidney disease",
+    "region": "region",
+    "feeding": "feeding",
+    "weight_kg": "weight (kg)",
 }
+
+
+_BREATHING_WORDS = {
+    "none": "none",
+    "night-niv": "non-invasive ventilation at night",
+    "continuous-niv": "non-invasive ventilation day and night",
+    "tracheostomy": "ventilation through a tracheostomy",
+}
+_REGION_NAMES = {"US": "United States (FDA labels)", "EU": "European Union (EMA labels)"}
 
 
 # --- one plan -----------------------------------------------------------------------
@@ -145,9 +169,16 @@ class _Planner:
         for q in self.c.questions:
             if q.when.matches(self.p) is not None:
                 self.ask(domain_of[q.id], q.questions)
-        for opt in self.options.values():
-            self.eligibility(opt)
+        for opt in list(self.options.values()):
+            safety.eligibility(self, opt)
+            safety.apply_safety(self, opt)
+            safety.member_limits(self, opt)
             self.interactions(opt)
+        for ccr in self.c.class_cautions:
+            hits = ccr.when.matches(self.p)
+            if hits is not None:
+                self.class_caution(ccr, hits)
+                self.ask(domain_of[ccr.id], ccr.questions)
         for cr in self.c.cautions:
             hits = cr.when.matches(self.p)
             if hits is None:
@@ -202,38 +233,6 @@ class _Planner:
                 "evidence": parts.evidence,
             }
         )
-
-    def eligibility(self, opt: _Option) -> None:
-        """Age against each current dated limit; both shown when the sources disagree."""
-        el = self.c.concepts[opt.concept.id].eligibility
-        if el is None:
-            return
-        age, words = self.p.age_months, self.age_words
-        verdicts = [(limit, limit.inside(age)) for limit in el.current]
-        for limit, inside in verdicts:
-            opt.reasons.append(f"age {words} is {'within' if inside else 'outside'} {limit.tail}")
-            opt.eligibility.append(limit.entry[inside])
-        opt.reasons.extend(el.replaced_reasons)
-        opt.basis.append(
-            {
-                "rule": ELIGIBILITY,
-                "inputs": [{"field": "age_months", "value": f"{age:g}"}],
-                "assertions": list(el.ids),
-            }
-        )
-        opt.assertions.extend(a for a in el.ids if a not in opt.assertions)
-        results = {inside for _, inside in verdicts}
-        if results == {False}:
-            opt.flag("not_eligible")
-        elif results == {True, False}:
-            opt.flag("needs_review")
-            yes = [limit.range for limit, inside in verdicts if inside]
-            no = [limit.range for limit, inside in verdicts if not inside]
-            opt.reasons.append(
-                f"the sources disagree at age {words}: “{'”, “'.join(yes)}” includes it, "
-                f"“{'”, “'.join(no)}” does not; both are shown and the care team decides "
-                f"(rule {ELIGIBILITY})"
-            )
 
     def caution(
         self, opt: _Option, text: str, with_: str, concept: str | None, rule: str, aids: list[str]
@@ -311,6 +310,60 @@ class _Planner:
                         [aid],
                     )
 
+    def source_words(self, a: Assertion) -> str:
+        """Where a fact comes from, short: "Biogen, checked 2026-11; US label"."""
+        return self.c.short_cites[a.id]
+
+    def class_caution(self, r: ClassCautionRule, hits: list[tuple[str, str]]) -> None:
+        """A class's caution on every option in the class (sedatives and weak breathing),
+        or, for stacking rules, on every option that would add to a current medicine."""
+        lineage, labels, p = self.c.lineage, self.labels, self.p
+        members = [cid for cid in self.options if set(lineage[cid]) & set(r.classes)]
+        if not members:
+            return
+        for cid in members:
+            opt = self.options[cid]
+            inputs = list(hits)
+            if r.stacking:
+                current = [
+                    m for m in p.medications if m != cid and set(lineage[m]) & set(r.classes)
+                ]
+                if p.alcohol_use and set(lineage.get("alcohol", ())) & set(r.classes):
+                    current.append("alcohol")
+                offered = [
+                    m for m in members if m != cid and m not in p.medications and m not in current
+                ]
+                if offered and cid not in p.medications:
+                    names = ", ".join(labels[m] for m in offered)
+                    self.caution(
+                        opt,
+                        f"{labels[cid]} is listed beside {names}: they are alternatives, not "
+                        f"to be taken together — {r.text}",
+                        names,
+                        None,
+                        r.id,
+                        list(r.rests_on),
+                    )
+                if not current:
+                    continue
+                names = ", ".join(labels[m] for m in current)
+                text = f"{labels[cid]} would add to {names} (already taken): {r.text}"
+                inputs += [("medications", m) for m in current]
+            else:
+                text = r.text
+            with_ = r.with_
+            self.caution(opt, text, with_, None, r.id, list(r.rests_on))
+            if r.effect == "needs_review":
+                opt.flag("needs_review")
+                opt.reasons.append(f"{self.input_words(inputs)} → {text} (rule {r.id})")
+                opt.basis.append(
+                    {
+                        "rule": r.id,
+                        "inputs": [{"field": f, "value": v} for f, v in inputs],
+                        "assertions": list(r.rests_on),
+                    }
+                )
+
     def class_links(self, cid: str, cls: str) -> list[str]:
         """member_of_class assertions on the path from a concept up to a class."""
         out = []
@@ -359,6 +412,11 @@ class _Planner:
             "status_text": STATUS_LABELS[opt.status],
             "reasons": opt.reasons,
             "cautions": opt.cautions,
+            "boxed_warnings": parts.boxed_warnings,
+            "contraindications": parts.contraindications,
+            "interactions": parts.interactions,
+            "pregnancy": parts.pregnancy,
+            "not_known": parts.not_known,
             "side_effects": parts.side_effects,
             "warnings": parts.warnings,
             "monitoring": parts.monitoring,
@@ -396,7 +454,15 @@ class _Planner:
                 "value": p.functional_status or "unknown",
             },
             {"field": "symptoms", "label": "Symptoms", "value": names(p.symptoms)},
-            {"field": "medications", "label": "Current medicines", "value": names(p.medications)},
+            {
+                "field": "medications",
+                "label": "Current medicines",
+                "value": ", ".join(
+                    [self.labels[i] for i in p.medications]
+                    + [f"{n} (not checked)" for n in p.unchecked_medications]
+                )
+                or "none given",
+            },
             {
                 "field": "alcohol_use",
                 "label": "Alcohol use",
@@ -412,7 +478,74 @@ class _Planner:
                 "label": "Spinal fusion",
                 "value": "yes" if p.spinal_fusion else "no",
             },
+            {
+                "field": "weight_kg",
+                "label": "Weight",
+                "value": "not given" if p.weight_kg is None else f"{p.weight_kg:g} kg",
+            },
+            {
+                "field": "breathing_support",
+                "label": "Breathing support",
+                "value": _BREATHING_WORDS.get(p.breathing_support or "", "not given"),
+            },
+            {
+                "field": "feeding",
+                "label": "Feeding",
+                "value": {"mouth": "by mouth", "tube": "by tube"}.get(p.feeding or "", "not given"),
+            },
+            {
+                "field": "pregnancy",
+                "label": "Pregnancy or breastfeeding",
+                "value": p.pregnancy or "not given",
+            },
+            {
+                "field": "liver_disease",
+                "label": "Liver disease",
+                "value": "yes" if p.liver_disease else "no",
+            },
+            {
+                "field": "kidney_disease",
+                "label": "Kidney disease",
+                "value": "yes" if p.kidney_disease else "no",
+            },
+            {
+                "field": "region",
+                "label": "Region (whose labels apply)",
+                "value": _REGION_NAMES[p.region],
+            },
         ]
+
+    def medicines(self) -> dict[str, Any]:
+        """Which current medicines were checked against the label facts, and which not."""
+        p, c = self.p, self.c
+        checked = [
+            {
+                "name": self.labels[cid],
+                "concept": cid,
+                "classes": [
+                    self.kb.concepts[k].name
+                    for k in c.lineage[cid][1:]
+                    if self.kb.concepts[k].kind.value == "interaction_class"
+                ],
+            }
+            for cid in p.medications
+        ]
+        if p.alcohol_use:
+            checked.append({"name": "Alcohol", "concept": "alcohol", "classes": []})
+        not_checked = list(p.unchecked_medications)
+        if not_checked:
+            note = (
+                "smanav holds no interaction facts for "
+                + ", ".join(not_checked)
+                + ": ask the care team or a pharmacist to check "
+                + ("it" if len(not_checked) == 1 else "them")
+                + " against every option here."
+            )
+        elif checked:
+            note = "Every current medicine listed was checked against the label facts smanav holds."
+        else:
+            note = "No current medicines were given."
+        return {"checked": checked, "not_checked": not_checked, "note": note}
 
     def plan(self) -> dict[str, Any]:
         ordered = sorted(
@@ -446,6 +579,8 @@ class _Planner:
             "domains": list(domains.values()),
             "questions": [q for d in DOMAINS for q in self.questions[d]],
             "summary": {s: sum(1 for o in options if o["status"] == s) for s in STATUS_LABELS},
+            "medicines": self.medicines(),
+            "region": self.p.region,
             # Every source the plan cites, with its dates (collected while citing).
             "sources": [
                 c.source_entries[s] for s in sorted(self.used, key=c.source_order.__getitem__)

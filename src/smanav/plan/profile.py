@@ -20,7 +20,12 @@ from ..kb import KnowledgeBase, norm_name
 from ..models import INTERVENTION_KINDS, Concept, ConceptKind
 
 __all__ = [
+    "BREATHING_SUPPORT",
+    "FEEDING",
     "FIELDS",
+    "PREGNANCY",
+    "PRESYMPTOMATIC",
+    "REGIONS",
     "FUNCTIONAL_STATUSES",
     "MAX_AGE_MONTHS",
     "InvalidProfile",
@@ -28,10 +33,29 @@ __all__ = [
     "format_age",
     "parse_age",
     "parse_profile",
+    "resolve_medicine",
 ]
 
 FunctionalStatus = Literal["non-sitter", "sitter", "walker"]
 FUNCTIONAL_STATUSES: tuple[FunctionalStatus, ...] = ("non-sitter", "sitter", "walker")
+Pregnancy = Literal["no", "pregnant", "planning", "breastfeeding"]
+PREGNANCY: tuple[Pregnancy, ...] = ("no", "pregnant", "planning", "breastfeeding")
+BreathingSupport = Literal["none", "night-niv", "continuous-niv", "tracheostomy"]
+BREATHING_SUPPORT: tuple[BreathingSupport, ...] = (
+    "none",
+    "night-niv",
+    "continuous-niv",
+    "tracheostomy",
+)
+Feeding = Literal["mouth", "tube"]
+FEEDING: tuple[Feeding, ...] = ("mouth", "tube")
+Region = Literal["US", "EU"]
+REGIONS: tuple[Region, ...] = ("US", "EU")
+#: A baby found by newborn screening or family testing, before any symptom: no type yet.
+PRESYMPTOMATIC: Literal["presymptomatic"] = "presymptomatic"
+#: Pregnancy and breastfeeding are not asked of children under this age (10 years).
+MIN_PREGNANCY_AGE_MONTHS = 120.0
+MIN_WEIGHT_KG, MAX_WEIGHT_KG = 0.3, 350.0
 #: Older than this is not a person's age but a typo (120 years).
 MAX_AGE_MONTHS = 1440.0
 MAX_LIST = 50
@@ -39,9 +63,6 @@ MAX_NAME = 200
 
 #: Kinds each list field accepts, so "baclofen" is not taken for a symptom.
 _SYMPTOM_KINDS = frozenset({ConceptKind.symptom})
-_MEDICATION_KINDS = frozenset(
-    {ConceptKind.drug, ConceptKind.drug_class, ConceptKind.gene_therapy, ConceptKind.substance}
-)
 _TREATMENT_KINDS = frozenset(INTERVENTION_KINDS)
 
 
@@ -51,18 +72,39 @@ class Profile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     age_months: float = Field(ge=0, le=MAX_AGE_MONTHS)
-    sma_type: int | None = Field(default=None, ge=0, le=4)
+    #: 0–4, "presymptomatic" (no type yet), or None (not known).
+    sma_type: int | Literal["presymptomatic"] | None = None
     smn2_copies: int | None = Field(default=None, ge=1, le=8)
     functional_status: FunctionalStatus | None = None
     symptoms: tuple[str, ...] = ()
+    #: Medicines smanav knows (concept ids): their label facts are checked.
     medications: tuple[str, ...] = ()
+    #: Medicines smanav holds no interaction facts for, as typed (with the generic
+    #: name the drug dictionary gives, when it gives one): listed as not checked.
+    unchecked_medications: tuple[str, ...] = ()
     alcohol_use: bool = False
     prior_treatments: tuple[str, ...] = ()
     spinal_fusion: bool = False
+    weight_kg: float | None = Field(default=None, ge=MIN_WEIGHT_KG, le=MAX_WEIGHT_KG)
+    #: None when not given (a child); "no" when asked and answered.
+    pregnancy: Pregnancy | None = None
+    #: None when not given.
+    breathing_support: BreathingSupport | None = None
+    feeding: Feeding | None = None
+    liver_disease: bool = False
+    kidney_disease: bool = False
+    #: Whose labels decide ages and statuses: the FDA's (US) or the EMA's (EU).
+    region: Region = "US"
 
 
-FIELDS: tuple[str, ...] = tuple(Profile.model_fields)
-_ALIASES = {"age": "age_months", "type": "sma_type", "status": "functional_status"}
+#: Fields a profile is given as (``unchecked_medications`` is derived from ``medications``).
+FIELDS: tuple[str, ...] = tuple(f for f in Profile.model_fields if f != "unchecked_medications")
+_ALIASES = {
+    "age": "age_months",
+    "type": "sma_type",
+    "status": "functional_status",
+    "weight": "weight_kg",
+}
 
 
 class InvalidProfile(InvalidInput):
@@ -151,17 +193,67 @@ def format_age(months: float) -> str:
 
 
 # --- small fields -------------------------------------------------------------------
-def _sma_type(value: object) -> int | None:
+_PRESYMPTOMATIC_WORDS = frozenset(
+    {"presymptomatic", "pre-symptomatic", "pre symptomatic", "none yet", "no type yet"}
+)
+
+
+def _sma_type(value: object) -> int | Literal["presymptomatic"] | None:
     if value is None or (isinstance(value, str) and value.strip().lower() in ("unknown", "")):
         return None
     text = value.strip().lower() if isinstance(value, str) else value
     if isinstance(text, str):
+        if text in _PRESYMPTOMATIC_WORDS:
+            return PRESYMPTOMATIC
         text = re.sub(r"^(sma\s*)?(type\s*)?", "", text)
         if text.isdigit():
             text = int(text)
     if isinstance(text, int) and not isinstance(text, bool) and 0 <= text <= 4:
         return text
-    raise InvalidInput("sma_type", f"{value!r} is not an SMA type: use 0, 1, 2, 3, 4 or 'unknown'")
+    raise InvalidInput(
+        "sma_type",
+        f"{value!r} is not an SMA type: use 0, 1, 2, 3, 4, 'presymptomatic' (no type yet) "
+        "or 'unknown'",
+    )
+
+
+def _choice(value: object, field: str, choices: tuple[str, ...], words: str) -> str | None:
+    """One of a few words; spacing, case and _ do not matter; None when not given."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "unknown")):
+        return None
+    if isinstance(value, bool) and field == "pregnancy":
+        value = "pregnant" if value else "no"
+    if not isinstance(value, str):
+        raise InvalidInput(field, f"expected one of {', '.join(choices)}; got {value!r}")
+    key = re.sub(r"[\s_]+", "-", value.strip().lower())
+    for c in choices:
+        if key == c.lower():
+            return c
+    raise InvalidInput(
+        field,
+        f"{value!r} is not {words}: use {', '.join(choices)}",
+        difflib.get_close_matches(key, [c.lower() for c in choices], n=2, cutoff=0.5),
+    )
+
+
+def _weight(value: object) -> float | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "unknown")):
+        return None
+    kg: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        kg = float(value)
+    elif isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(kg|kgs|kilograms?)?\s*", value.lower())
+        if m:
+            kg = float(m.group(1))
+    if kg is None or math.isnan(kg) or math.isinf(kg):
+        raise InvalidInput("weight_kg", f"{value!r} is not a weight: use kilograms, e.g. 7.5")
+    if not MIN_WEIGHT_KG <= kg <= MAX_WEIGHT_KG:
+        raise InvalidInput(
+            "weight_kg",
+            f"{value!r} kg is outside {MIN_WEIGHT_KG:g}–{MAX_WEIGHT_KG:g} kg: check the weight",
+        )
+    return round(kg, 2)
 
 
 def _smn2(value: object) -> int | None:
@@ -281,6 +373,116 @@ def _resolve_list(
     return tuple(sorted(set(ids))), errors
 
 
+# --- medicines: any name is accepted ----------------------------------------------
+#: Kinds a medicine typed by a family may be: its label facts are checked.
+_CHECKED_KINDS = frozenset(
+    {
+        ConceptKind.drug,
+        ConceptKind.drug_class,
+        ConceptKind.gene_therapy,
+        ConceptKind.substance,
+        ConceptKind.interaction_class,
+    }
+)
+
+
+def _typo_match(kb: KnowledgeBase, key: str) -> Concept | None:
+    """A medicine smanav knows, one slip away ("spinrasa"); never another kind of thing.
+
+    Close means: same first letter, a similarity of at least 0.85 and at most two
+    characters different, so "omeprazole" never becomes alprazolam.
+    """
+    if len(key) < 5:
+        return None
+    best: tuple[float, str] | None = None
+    for c in kb.concepts.values():
+        if c.kind not in _CHECKED_KINDS or c.id == "alcohol":
+            continue
+        for n in c.all_names:
+            k = norm_name(n)
+            if not k or k[0] != key[0] or abs(len(k) - len(key)) > 2:
+                continue
+            r = difflib.SequenceMatcher(None, key, k).ratio()
+            if r >= 0.85 and (best is None or r > best[0]):
+                best = (r, c.id)
+    return kb.concepts[best[1]] if best else None
+
+
+def resolve_medicine(kb: KnowledgeBase, name: str) -> tuple[Concept | None, str]:
+    """A typed medicine → (the concept smanav checks it as, or None; the name to show).
+
+    In order: a name smanav knows (generic, brand, synonym); the drug dictionary
+    smanav ships with (generic names and brands: "Cipro" → ciprofloxacin), mapped to
+    a concept when smanav holds facts on that generic; a small slip in a name smanav
+    knows. Otherwise the name is kept as typed, to be listed as not checked.
+    """
+    shown = " ".join(name.split())
+    key = norm_name(shown)
+    by_id = kb.concepts.get(shown)  # a normalised profile given back
+    if by_id is not None and by_id.kind in _CHECKED_KINDS:
+        return by_id, by_id.name
+    found = kb.lookup(shown)
+    if found is not None and found.kind in _CHECKED_KINDS:
+        return found, shown
+    from ..extract.lexicon import drug_dictionary  # ~0.5 s once, only for unknown names
+
+    entry = drug_dictionary().get(shown.casefold()) or drug_dictionary().get(key)
+    if entry is not None:
+        generic = entry[0]
+        known = kb.lookup(generic)
+        if known is not None and known.kind in _CHECKED_KINDS:
+            return known, shown
+        if norm_name(generic) != key:
+            shown = f"{shown} ({generic.lower()})"
+        return None, shown
+    if found is None:
+        close = _typo_match(kb, key)
+        if close is not None:
+            return close, shown
+    return None, shown
+
+
+def _medicines(
+    kb: KnowledgeBase, value: object
+) -> tuple[tuple[str, ...], tuple[str, ...], bool, list[InvalidInput]]:
+    """(checked concept ids, unchecked names, alcohol named, errors) for `medications`."""
+    field = "medications"
+    if value is None:
+        return (), (), False, []
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        msg = f'expected a list of names, e.g. ["baclofen"]; got {value!r}'
+        return (), (), False, [InvalidInput(field, msg)]
+    if len(value) > MAX_LIST:
+        return (), (), False, [InvalidInput(field, f"has {len(value)} entries; at most {MAX_LIST}")]
+    ids: set[str] = set()
+    other: dict[str, str] = {}
+    alcohol = False
+    errors: list[InvalidInput] = []
+    for i, name in enumerate(value):
+        where = f"{field}[{i}]"
+        if not isinstance(name, str) or not name.strip():
+            errors.append(InvalidInput(where, f"expected a medicine name as text; got {name!r}"))
+            continue
+        if len(name) > MAX_NAME:
+            errors.append(
+                InvalidInput(where, f"is {len(name)} characters long: a name is at most {MAX_NAME}")
+            )
+            continue
+        concept, shown = resolve_medicine(kb, name)
+        if concept is not None and concept.id == "alcohol":
+            alcohol = True  # the alcohol cautions apply, as with alcohol_use
+        elif concept is not None:
+            ids.add(concept.id)
+        else:
+            other.setdefault(shown.casefold(), shown)
+    return (
+        tuple(sorted(ids)),
+        tuple(sorted(other.values(), key=str.casefold)),
+        alcohol,
+        errors,
+    )
+
+
 # --- the whole profile --------------------------------------------------------------
 def _canonical_keys(data: Mapping[Any, Any]) -> tuple[dict[str, Any], list[InvalidInput]]:
     out: dict[str, Any] = {}
@@ -309,6 +511,14 @@ def parse_profile(data: Mapping[str, Any] | Profile, kb: KnowledgeBase | None = 
     """Validate and normalise a profile; raise InvalidProfile naming every bad field."""
     if isinstance(data, Profile):
         data = data.model_dump()
+    if isinstance(data, Mapping) and "unchecked_medications" in data:
+        # A normalised profile given back (a plan's "profile"): its names not checked are
+        # medicines like the rest, and come out not checked again.
+        data = dict(data)
+        extra = data.pop("unchecked_medications")
+        meds = data.get("medications") or []
+        if isinstance(extra, list | tuple) and isinstance(meds, list | tuple):
+            data["medications"] = [*meds, *extra]
     if not isinstance(data, Mapping):
         raise InvalidProfile(
             [InvalidInput("profile", f"expected an object of fields; got {type(data).__name__}")]
@@ -335,14 +545,40 @@ def parse_profile(data: Mapping[str, Any] | Profile, kb: KnowledgeBase | None = 
     take("functional_status", _status)
     take("alcohol_use", lambda v: _flag(v, "alcohol_use"))
     take("spinal_fusion", lambda v: _flag(v, "spinal_fusion"))
+    take("liver_disease", lambda v: _flag(v, "liver_disease"))
+    take("kidney_disease", lambda v: _flag(v, "kidney_disease"))
+    take("weight_kg", _weight)
+    take("pregnancy", lambda v: _choice(v, "pregnancy", PREGNANCY, "a pregnancy status"))
+    take(
+        "breathing_support",
+        lambda v: _choice(v, "breathing_support", BREATHING_SUPPORT, "a kind of breathing support"),
+    )
+    take("feeding", lambda v: _choice(v, "feeding", FEEDING, "a way of feeding"))
+    take("region", lambda v: _choice(v, "region", REGIONS, "a region smanav has labels for"))
+    if clean.get("region") is None:
+        clean.pop("region", None)
     lists: Iterable[tuple[str, frozenset[ConceptKind]]] = (
         ("symptoms", _SYMPTOM_KINDS),
-        ("medications", _MEDICATION_KINDS),
         ("prior_treatments", _TREATMENT_KINDS),
     )
     for name, kinds in lists:
         clean[name], errs = _resolve_list(kb, raw.get(name), name, kinds)
         errors.extend(errs)
+    meds, unchecked, alcohol, errs = _medicines(kb, raw.get("medications"))
+    clean["medications"], clean["unchecked_medications"] = meds, unchecked
+    if alcohol and "alcohol_use" in clean:
+        clean["alcohol_use"] = True
+    errors.extend(errs)
+    age = clean.get("age_months")
+    preg = clean.get("pregnancy")
+    if preg not in (None, "no") and age is not None and age < MIN_PREGNANCY_AGE_MONTHS:
+        errors.append(
+            InvalidInput(
+                "pregnancy",
+                f"{preg!r} does not fit the age given ({format_age(age)}): pregnancy is asked "
+                "of the person the plan is for, from 10 years",
+            )
+        )
     if errors:
         raise InvalidProfile(errors)
     return Profile(**clean)

@@ -33,14 +33,16 @@ from ..browse import DOMAIN_NAMES
 from ..errors import DataError
 from ..kb import KnowledgeBase, read_yaml
 from ..models import SLUG, CareDomain, ConceptKind
-from .profile import FunctionalStatus, Profile
+from .profile import BreathingSupport, FunctionalStatus, Pregnancy, Profile, Region
 
 __all__ = [
     "DOMAINS",
     "DOMAIN_TITLES",
     "CareStandardRule",
     "CautionRule",
+    "ClassCautionRule",
     "Condition",
+    "breathing_risk",
     "OptionRule",
     "QuestionRule",
     "Rule",
@@ -84,11 +86,21 @@ class Condition(_Model):
     symptoms_any: tuple[Slug, ...] = ()
     age_min_months: float | None = Field(default=None, ge=0)
     age_max_months: float | None = Field(default=None, ge=0)
-    sma_types: tuple[int | Literal["unknown"], ...] = ()
+    sma_types: tuple[int | Literal["unknown", "presymptomatic"], ...] = ()
     spinal_fusion: bool | None = None
     alcohol_use: bool | None = None
     medications_any: tuple[Slug, ...] = ()
     prior_any: tuple[Slug, ...] = ()
+    #: True: the person has symptoms or a type (not a presymptomatic newborn).
+    symptomatic: bool | None = None
+    #: True: weak breathing, breathing support, a non-sitter, or SMA type 0 or 1 —
+    #: whoever a medicine that slows breathing could harm.
+    breathing_at_risk: bool | None = None
+    breathing_support: tuple[BreathingSupport, ...] = ()
+    pregnancy: tuple[Pregnancy, ...] = ()
+    region: tuple[Region, ...] = ()
+    liver_disease: bool | None = None
+    kidney_disease: bool | None = None
 
     @model_validator(mode="after")
     def _says_something(self) -> Condition:
@@ -128,6 +140,26 @@ class Condition(_Model):
             parts.append("takes " + " or ".join(name_of(c) for c in self.medications_any))
         if self.prior_any:
             parts.append("has received " + " or ".join(name_of(c) for c in self.prior_any))
+        if self.symptomatic is not None:
+            parts.append("has symptoms" if self.symptomatic else "presymptomatic")
+        if self.breathing_at_risk is not None:
+            parts.append(
+                "breathing at risk (weak breathing, breathing support, non-sitter or type 0–1)"
+                if self.breathing_at_risk
+                else "breathing not at risk"
+            )
+        for name, words in (
+            ("breathing_support", "breathing support"),
+            ("pregnancy", "pregnancy"),
+            ("region", "region"),
+        ):
+            if getattr(self, name):
+                parts.append(f"{words} is " + " or ".join(getattr(self, name)))
+        organs = (("liver_disease", "liver disease"), ("kidney_disease", "kidney disease"))
+        for flag, words in organs:
+            want = getattr(self, flag)
+            if want is not None:
+                parts.append(f"{words}: {'yes' if want else 'no'}")
         return "; ".join(parts)
 
     def matches(self, p: Profile) -> list[tuple[str, str]] | None:
@@ -151,11 +183,30 @@ class Condition(_Model):
                 return None
             hits.append(("age_months", f"{p.age_months:g}"))
         if self.sma_types:
-            t: int | Literal["unknown"] = "unknown" if p.sma_type is None else p.sma_type
+            t: int | Literal["unknown", "presymptomatic"] = (
+                "unknown" if p.sma_type is None else p.sma_type
+            )
             if t not in self.sma_types:
                 return None
             hits.append(("sma_type", str(t)))
-        for flag in ("spinal_fusion", "alcohol_use"):
+        if self.symptomatic is not None:
+            if (p.sma_type != "presymptomatic") != self.symptomatic:
+                return None
+            if self.symptomatic is False:
+                hits.append(("sma_type", "presymptomatic"))
+        if self.breathing_at_risk is not None:
+            why = breathing_risk(p)
+            if bool(why) != self.breathing_at_risk:
+                return None
+            hits += why
+        for name in ("breathing_support", "pregnancy", "region"):
+            wanted_values = getattr(self, name)
+            if wanted_values:
+                value = getattr(p, name) or "none"
+                if value not in wanted_values:
+                    return None
+                hits.append((name, value))
+        for flag in ("spinal_fusion", "alcohol_use", "liver_disease", "kidney_disease"):
             want = getattr(self, flag)
             if want is not None:
                 if getattr(p, flag) != want:
@@ -172,6 +223,23 @@ class Condition(_Model):
                     return None
                 hits += [(name, c) for c in found]
         return hits
+
+
+#: Symptoms that mean weak breathing.
+BREATHING_SYMPTOMS = ("respiratory-insufficiency",)
+
+
+def breathing_risk(p: Profile) -> list[tuple[str, str]]:
+    """Why a medicine that slows breathing needs a second look; [] when nothing says so."""
+    why: list[tuple[str, str]] = []
+    if p.breathing_support not in (None, "none"):
+        why.append(("breathing_support", str(p.breathing_support)))
+    why += [("symptoms", s) for s in BREATHING_SYMPTOMS if s in p.symptoms]
+    if p.functional_status == "non-sitter":
+        why.append(("functional_status", "non-sitter"))
+    if p.sma_type in (0, 1):
+        why.append(("sma_type", str(p.sma_type)))
+    return why
 
 
 class SectionCitation(_Model):
@@ -225,6 +293,25 @@ class CautionRule(_RuleBase):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+class ClassCautionRule(_RuleBase):
+    """A caution on every option in a class (CNS depressants, anticholinergics).
+
+    With ``stacking: true`` it fires only when another member is already taken (or
+    alcohol is used), naming what the option would add to; options of the class that
+    are offered side by side get an "alternatives, not together" caution.
+    """
+
+    kind: Literal["class_caution"]
+    classes: tuple[Slug, ...] = Field(min_length=1)
+    text: str = Field(min_length=1)
+    with_: str = Field(alias="with", min_length=1)
+    effect: Literal["caution", "needs_review"] = "caution"
+    stacking: bool = False
+    rests_on: tuple[Slug, ...] = Field(min_length=1)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
 class QuestionRule(_RuleBase):
     kind: Literal["question"]
     questions: tuple[str, ...] = Field(min_length=1)
@@ -237,25 +324,22 @@ class QuestionRule(_RuleBase):
         return self
 
 
-Rule = Annotated[
-    OptionRule | CareStandardRule | CautionRule | QuestionRule, Field(discriminator="kind")
-]
-_RULE: TypeAdapter[OptionRule | CareStandardRule | CautionRule | QuestionRule] = TypeAdapter(Rule)
+AnyRule = OptionRule | CareStandardRule | CautionRule | ClassCautionRule | QuestionRule
+Rule = Annotated[AnyRule, Field(discriminator="kind")]
+_RULE: TypeAdapter[AnyRule] = TypeAdapter(Rule)
 
 
 @dataclass
 class RuleSet:
     """All rules, in file order within the plan's domain order."""
 
-    rules: list[OptionRule | CareStandardRule | CautionRule | QuestionRule] = field(
-        default_factory=list
-    )
+    rules: list[AnyRule] = field(default_factory=list)
     domain_of: dict[str, str] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
     #: sha256 over the rule files: which rules made a plan.
     digest: str = ""
 
-    def by_id(self, rid: str) -> OptionRule | CareStandardRule | CautionRule | QuestionRule:
+    def by_id(self, rid: str) -> AnyRule:
         for r in self.rules:
             if r.id == rid:
                 return r
@@ -266,9 +350,7 @@ def rules_root() -> Traversable:
     return resources.files("smanav") / "data" / "rules"
 
 
-def _load_file(
-    file: Traversable, label: str
-) -> tuple[str, list[OptionRule | CareStandardRule | CautionRule | QuestionRule]]:
+def _load_file(file: Traversable, label: str) -> tuple[str, list[AnyRule]]:
     try:
         raw = read_yaml(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -296,7 +378,7 @@ def _load_file(
         except ValidationError as exc:
             err = exc.errors()[0]
             if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
-                kinds = "option, care_standard, caution, question"
+                kinds = "option, care_standard, caution, class_caution, question"
                 raise DataError(
                     label, rid, "kind", f"{rec.get('kind')!r} is not a rule kind ({kinds})"
                 ) from None
@@ -339,6 +421,7 @@ _KINDS_FOR = {
         ConceptKind.drug_class,
         ConceptKind.gene_therapy,
         ConceptKind.substance,
+        ConceptKind.interaction_class,
     },
 }
 
@@ -354,6 +437,12 @@ def check_rules(rs: RuleSet, kb: KnowledgeBase) -> None:
         for i, aid in enumerate(r.rests_on):
             if aid not in kb.assertions:
                 fail(f"rests_on.{i}", f"unknown assertion {aid!r}")
+            elif kb.assertions[aid].contested_by:
+                by = ", ".join(kb.assertions[aid].contested_by)
+                fail(
+                    f"rests_on.{i}",
+                    f"{aid!r} is contested (by {by}): a rule may not rest on it",
+                )
         for where, cid in r.when.concept_ids():
             c = kb.concepts.get(cid)
             if c is None:
@@ -370,6 +459,10 @@ def check_rules(rs: RuleSet, kb: KnowledgeBase) -> None:
             for i, cid in enumerate(r.options):
                 if cid not in kb.concepts:
                     fail(f"options.{i}", f"unknown concept {cid!r}")
+        if isinstance(r, ClassCautionRule):
+            for i, cid in enumerate(r.classes):
+                if cid not in kb.concepts:
+                    fail(f"classes.{i}", f"unknown concept {cid!r}")
         if isinstance(r, CareStandardRule):
             for name in ("offers", "related"):
                 for i, cid in enumerate(getattr(r, name)):
