@@ -64,12 +64,17 @@ def test_care_plan_validates_with_required_codes(
         assert d["status"] in ACTIVITY_STATUS and d["kind"] in ACTIVITY_KIND
         assert {"url": f"{_ext('option-status')}", "valueCode": o["status"]} in act["extension"]
         notes = [n["text"] for n in act["progress"]]
-        assert [n for n in notes if n.startswith("Why: ")] == [f"Why: {r}" for r in o["reasons"]]
+        for r in o["reasons"]:  # each reason once: as why it is listed, or why its status
+            said = [n for n in notes if n.endswith(f": {r}") and n.startswith("Why")]
+            assert len(said) == 1, r
         assert any(n.startswith("Evidence: ") for n in notes)
         for c in o["cautions"]:
-            assert f"Caution ({c['rule']}): {c['text']}" in notes
+            kind = "Boxed warning" if c["rule"] == "boxed-warning" else "Caution"
+            assert f"{kind} ({c['rule']}): {c['text']}" in notes
         if o["status"] != "suggested":
-            assert d["statusReason"]["text"] == o["status_text"]
+            assert d["statusReason"]["text"].startswith(o["status_text"] + ": ")
+            why = [n for n in notes if n.startswith(("Why it is not eligible", "Why it needs"))]
+            assert why, "a CarePlan says why an option is not eligible or needs review"
     questions = [n["text"] for n in cp["note"] if n["text"].startswith("Question")]
     assert len(questions) == len(plan["questions"])
 
@@ -81,13 +86,24 @@ def _ext(name: str) -> str:
 
 
 def test_statuses_map_to_activity_statuses(kb: KnowledgeBase) -> None:
-    cp = care_plan(make_plan({"age_months": 24, "prior_treatments": ["Zolgensma"]}, kb))
-    by_code = {a["detail"]["code"]["text"]: a["detail"]["status"] for a in cp["activity"]}
-    assert by_code["Onasemnogene abeparvovec (Zolgensma)"] == "on-hold"  # needs review
+    expected = {"suggested": "not-started", "needs_review": "on-hold", "not_eligible": "cancelled"}
+    seen: set[str] = set()
+    for profile in (
+        {"age_months": 24, "prior_treatments": ["Zolgensma"]},
+        {"age_months": 30},
+        {"age_months": "30y", "sma_type": 3, "pregnancy": "planning", "region": "EU"},
+        {"age_months": 8, "sma_type": 1, "functional_status": "non-sitter"},
+    ):
+        plan = make_plan(profile, kb)
+        cp = care_plan(plan)
+        for act, o in zip(cp["activity"], plan["options"], strict=False):
+            assert act["detail"]["status"] == expected[o["status"]]
+            seen.add(o["status"])
     cp = care_plan(make_plan({"age_months": 30}, kb))
     by_code = {a["detail"]["code"]["text"]: a["detail"]["status"] for a in cp["activity"]}
     assert by_code["Onasemnogene abeparvovec (Zolgensma)"] == "cancelled"  # not eligible
     assert by_code["Risdiplam (Evrysdi)"] == "not-started"
+    assert {"suggested", "not_eligible"} <= seen
 
 
 def test_only_verified_codes_are_passed_on(kb: KnowledgeBase) -> None:
@@ -151,3 +167,36 @@ def test_check_codes_catches_what_fhir_resources_lets_through(kb: KnowledgeBase)
     problems = check_codes(cp)  # ...so smanav checks the required codes itself
     assert any("CarePlan.intent" in p for p in problems)
     assert any("CarePlan.activity.detail.status" in p for p in problems)
+
+
+# --- medicines checked and not checked, the region -------------------------------------
+def test_fhir_unknown_medication_not_checked_note(kb: KnowledgeBase) -> None:
+    plan = make_plan({"age_months": "30y", "medications": ["sertraline", "Valium"]}, kb)
+    cp = care_plan(plan)
+    validate(cp)
+    notes = [n["text"] for n in cp["note"]]
+    assert any("smanav holds no interaction facts for sertraline" in n for n in notes)
+    assert any(n.startswith("Current medicines checked") and "Diazepam" in n for n in notes)
+    assert {"url": _ext("medicine-not-checked"), "valueString": "sertraline"} in cp["extension"]
+    assert "smanav holds no interaction facts for sertraline" in cp["text"]["div"]
+
+
+def test_care_plan_names_the_region(kb: KnowledgeBase) -> None:
+    for region, words in (("US", "United States (FDA)"), ("EU", "European Union (EMA)")):
+        cp = care_plan(make_plan({"age_months": "3y", "sma_type": 2, "region": region}, kb))
+        validate(cp)
+        assert {"url": _ext("region"), "valueCode": region} in cp["extension"]
+        assert any(n["text"].startswith(f"Labels: {words}") for n in cp["note"])
+        assert f"Labels: {words}" in cp["text"]["div"]
+
+
+def test_care_plan_puts_boxed_warnings_first(kb: KnowledgeBase) -> None:
+    plan = make_plan({"age_months": "30y", "medications": ["Valium"]}, kb)
+    boxed = [o for o in plan["options"] if any(c["rule"] == "boxed-warning" for c in o["cautions"])]
+    if not boxed:
+        pytest.skip("no boxed warning in the current label data for this profile")
+    cp = care_plan(plan)
+    act = next(
+        a for a in cp["activity"] if a["detail"]["code"]["text"].startswith(boxed[0]["name"])
+    )
+    assert act["progress"][0]["text"].startswith("Boxed warning (boxed-warning): ")

@@ -166,9 +166,16 @@ def _cite_text(ev: dict[str, Any]) -> str:
 
 
 def _activity(o: dict[str, Any]) -> dict[str, Any]:
+    from .plan.render import fact_region, option_view
+
+    view = option_view(o)
     name = o["name"] + (f" ({', '.join(o['brands'])})" if o["brands"] else "")
-    notes = [f"Why: {r}" for r in o["reasons"]]
-    notes += [f"Caution ({c['rule']}): {c['text']}" for c in o["cautions"]]
+    notes = [f"Boxed warning ({c['rule']}): {c['text']}" for c in view["boxed"]]
+    notes += [f"{view['why_title']}: {r}" for r in view["why_status"]]
+    notes += [f"Why: {r}" for r in view["listed_reasons"]]
+    notes += [f"Caution ({c['rule']}): {c['text']}" for c in view["other_cautions"]]
+    for group in view["label_facts"]:
+        notes += [f"{group['title']}: {f['text']}{fact_region(f)}" for f in group["rows"]]
     if o["side_effects"]:
         notes.append("Side effects to watch for: " + ", ".join(o["side_effects"]))
     notes += [f"Warning: {w['text']}" for w in o["warnings"]]
@@ -183,7 +190,7 @@ def _activity(o: dict[str, Any]) -> dict[str, Any]:
         "instantiatesCanonical": [f"{BASE}/PlanDefinition/{r}" for r in rules],
     }
     if o["status"] != "suggested":
-        detail["statusReason"] = {"text": o["status_text"]}
+        detail["statusReason"] = {"text": f"{o['status_text']}: " + "; ".join(view["why_status"])}
     return {
         "extension": [
             {"url": f"{EXT}/option-status", "valueCode": o["status"]},
@@ -219,8 +226,28 @@ def care_plan(plan: dict[str, Any]) -> dict[str, Any]:
     ident = hashlib.sha256(
         json.dumps([plan["profile"], g], sort_keys=True).encode("utf-8")
     ).hexdigest()[:16]
-    lines = [f"{o['name']}: {o['status_text']}" for o in plan["options"]]
+    from .plan.render import medicines_lines, region_line
+
+    meds = medicines_lines(plan)
+    lines = [region_line(plan)]
+    lines += [f"{o['name']}: {o['status_text']}" for o in plan["options"]]
     notes = [{"text": plan.get("disclaimer") or DISCLAIMER}]
+    notes.append(
+        {
+            "text": f"{region_line(plan)}: who may receive a treatment, and its cautions, "
+            "follow this region's labels."
+        }
+    )
+    notes.append(
+        {
+            "text": "Current medicines checked against the label facts smanav holds: "
+            + (", ".join(meds["checked"]) or "none")
+            + "."
+        }
+    )
+    if meds["not_checked"]:
+        notes.append({"text": f"Not checked: {meds['note']}"})
+    lines.append(meds["note"])
     notes += [{"text": f"Question for the care team: {q}"} for q in plan["questions"]]
     notes += [
         {
@@ -241,6 +268,11 @@ def care_plan(plan: dict[str, Any]) -> dict[str, Any]:
         "text": _narrative("SMA care-discussion plan: options to discuss", lines),
         "extension": [
             {"url": f"{EXT}/profile", "valueString": json.dumps(plan["profile"], sort_keys=True)},
+            {"url": f"{EXT}/region", "valueCode": plan.get("region") or "US"},
+            *(
+                {"url": f"{EXT}/medicine-not-checked", "valueString": name}
+                for name in meds["not_checked"]
+            ),
         ],
         "status": "draft",
         "intent": "proposal",
