@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from smanav.errors import InvalidInput
 from smanav.web import create_app
@@ -128,15 +131,18 @@ def test_observations_medications_and_other_conditions_fill_the_profile(kb: Any)
         medication("diazepam", status="stopped"),
     )
     profile, notes = profile_from_fhir(doc, kb, TODAY)
+    assert profile is not None
+    medications = profile.pop("medications")
     assert profile == {
         "age_months": 35,
         "symptoms": ["scoliosis"],
         "smn2_copies": 3,
         "functional_status": "sitter",
-        "medications": ["baclofen"],
         "prior_treatments": ["onasemnogene-abeparvovec"],
     }
-    assert any("Vitamin D" in n for n in notes), "what was not used is said, not dropped"
+    assert medications[0] == "baclofen"
+    assert "Vitamin D" in medications, "any medicine is taken by name, never dropped"
+    assert "diazepam" not in medications  # stopped
 
 
 def test_conflicting_types_are_not_chosen_silently(kb: Any) -> None:
@@ -259,9 +265,19 @@ def test_patient_view_returns_cited_info_cards(client: TestClient) -> None:
     assert any(link["url"].endswith("/treatments/nusinersen") for link in overview["links"])
     metformin = [c for c in cards if "metformin" in c["summary"].lower()]
     assert metformin, "the risdiplam + metformin caution gets its own card"
-    assert metformin[0]["source"]["url"] == (
-        "https://fda.report/DailyMed/eceb9a99-7191-4be5-87c3-0102707cf98e"
-    ), "a caution card names the source the caution rests on"
+    plan = client.post(
+        "/api/plan", json={"age": 40, "sma_type": 2, "medications": ["Evrysdi", "metformin"]}
+    ).json()
+    rests_on = {
+        ev["url"]
+        for o in plan["options"]
+        for c in o["cautions"]
+        if "metformin" in c["text"].lower()
+        for ev in c["evidence"]
+    }
+    assert metformin[0]["source"]["url"] in rests_on, (
+        "a caution card names the source the caution rests on"
+    )
 
 
 def test_patient_view_without_sma_returns_no_cards(client: TestClient) -> None:
@@ -371,3 +387,334 @@ def test_card_links_use_the_configured_public_address(
     assert r.status_code == 200, r.text
     links = [link["url"] for card in r.json()["cards"] for link in card.get("links", [])]
     assert links and all(u.startswith("https://smanav.example.org/") for u in links)
+
+
+# --- the new profile fields from FHIR ------------------------------------------------
+LOINC = "http://loinc.org"
+
+
+def coded_observation(code: str, **value: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        **value,
+    }
+
+
+def test_fhir_reads_weight_pregnancy_breathing_feeding_and_organs(kb: Any) -> None:
+    doc = bundle(
+        patient("1995-05-01"),
+        condition("G12.1"),
+        coded_observation(
+            "29463-7",
+            effectiveDateTime="2025-01-01",
+            valueQuantity={"value": 50, "unit": "kg", "code": "kg"},
+        ),
+        coded_observation(
+            "29463-7",
+            effectiveDateTime="2026-10-01",
+            valueQuantity={"value": 52500, "unit": "g", "code": "g"},
+        ),
+        coded_observation(
+            "82810-3",
+            valueCodeableConcept={"coding": [{"system": SNOMED, "code": "77386006"}]},
+        ),
+        {
+            "resourceType": "Procedure",
+            "status": "completed",
+            "code": {"coding": [{"system": SNOMED, "code": "48387007"}], "text": "Tracheostomy"},
+        },
+        {
+            "resourceType": "DeviceUseStatement",
+            "status": "active",
+            "device": {"display": "Gastrostomy tube (PEG)"},
+        },
+        condition("K74.6", text="Cirrhosis of liver"),
+        condition("N18.3"),
+    )
+    profile, notes = profile_from_fhir(doc, kb, TODAY)
+    assert profile is not None
+    assert profile["weight_kg"] == 52.5, "the latest weight, converted from grams"
+    assert profile["pregnancy"] == "pregnant"
+    assert profile["breathing_support"] == "tracheostomy"
+    assert profile["feeding"] == "tube"
+    assert profile["liver_disease"] is True and profile["kidney_disease"] is True
+    assert "symptoms" not in profile, "liver and kidney conditions are not symptoms"
+
+
+def test_fhir_breathing_support_from_smanav_observation_and_niv(kb: Any) -> None:
+    own = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {
+            "coding": [
+                {"system": "https://smanav.example.org/fhir/CodeSystem/profile",
+                 "code": "breathing-support"}
+            ]
+        },
+        "valueCode": "continuous-niv",
+    }  # fmt: skip
+    profile, _ = profile_from_fhir(bundle(patient(), condition("G12.0"), own), kb, TODAY)
+    assert profile is not None and profile["breathing_support"] == "continuous-niv"
+    niv = {"resourceType": "Procedure", "status": "in-progress", "code": {"text": "BiPAP at night"}}
+    profile, _ = profile_from_fhir(bundle(patient(), condition("G12.0"), niv), kb, TODAY)
+    assert profile is not None and profile["breathing_support"] == "night-niv"
+
+
+def test_fhir_pregnancy_of_a_child_is_not_used(kb: Any) -> None:
+    preg = coded_observation(
+        "82810-3", valueCodeableConcept={"coding": [{"system": SNOMED, "code": "77386006"}]}
+    )
+    profile, notes = profile_from_fhir(bundle(patient(), condition("G12.0"), preg), kb, TODAY)
+    assert profile is not None and "pregnancy" not in profile
+    assert any("under 10 years" in n for n in notes)
+
+
+@pytest.mark.parametrize(
+    ("country", "region"),
+    [("DE", "EU"), ("FRA", "EU"), ("Italy", "EU"), ("US", "US"), ("Japan", "US"), (None, None)],
+)
+def test_fhir_region_from_the_patient_address(
+    kb: Any, country: str | None, region: str | None
+) -> None:
+    person = patient()
+    if country:
+        person["address"] = [{"city": "X", "country": country}]
+    profile, notes = profile_from_fhir(bundle(person, condition("G12.0")), kb, TODAY)
+    assert profile is not None and profile.get("region") == region
+    if country == "Japan":
+        assert any("Japan" in n and "US (FDA)" in n for n in notes)
+
+
+def parameters(region: Any, *resources: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "region", "valueCode": region}]
+        + [{"name": "resource", "resource": r} for r in resources],
+    }
+
+
+def test_fhir_region_parameter_wins_and_a_bad_one_is_422(client: TestClient) -> None:
+    person = {**patient(born_months_ago(40)), "address": [{"country": "US"}]}
+    r = client.post("/fhir/CarePlan/$generate", json=parameters("EU", person, condition("G12.1")))
+    assert r.status_code == 200, r.text
+    assert any(n["text"].startswith("Labels: European Union (EMA)") for n in r.json()["note"])
+    r = client.post("/fhir/CarePlan/$generate", json=parameters("JP", person, condition("G12.1")))
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "region"
+
+
+def test_fhir_unknown_medication_not_checked_note(client: TestClient) -> None:
+    doc = bundle(
+        patient(born_months_ago(40), pid="p9"),
+        condition("G12.1"),
+        medication("sertraline 50 mg tablet"),
+        medication("Robinul"),
+        {
+            "resourceType": "MedicationStatement",
+            "status": "active",
+            "medicationCodeableConcept": {"coding": [{"display": "Zzyzx-olol"}]},
+        },
+    )
+    r = client.post("/fhir/CarePlan/$generate", json=doc)
+    assert r.status_code == 200, r.text
+    notes = [n["text"] for n in r.json()["note"]]
+    not_checked = next(n for n in notes if n.startswith("Not checked"))
+    assert "smanav holds no interaction facts for" in not_checked
+    assert "sertraline 50 mg tablet" in not_checked and "Zzyzx-olol" in not_checked
+    checked = next(n for n in notes if n.startswith("Current medicines checked"))
+    assert "Glycopyrrolate" in checked
+
+
+def test_fhir_many_medicines_are_never_rejected(client: TestClient) -> None:
+    meds = [medication(f"Remedy number {i}") for i in range(60)]
+    r = client.post(
+        "/fhir/CarePlan/$generate",
+        json=bundle(patient(born_months_ago(40)), condition("G12.1"), *meds),
+    )
+    assert r.status_code == 200, r.text
+    notes = " ".join(n["text"] for n in r.json()["note"])
+    assert "Remedy number 59" in notes, "one over the limit is still named"
+
+
+def test_cds_card_names_unchecked_medicine(client: TestClient) -> None:
+    prefetch = {
+        "patient": patient(born_months_ago(40)),
+        "conditions": SMA_TYPE_2,
+        "medications": bundle(medication("sertraline"), medication("Evrysdi"), kind="searchset"),
+    }
+    r = client.post("/cds-services/smanav-patient-view", json=hook_request(prefetch))
+    assert r.status_code == 200, r.text
+    cards = r.json()["cards"]
+    overview = cards[0]["detail"].replace("\\", "")  # Markdown escapes, as the EHR shows it
+    assert "Labels: United States (FDA)" in overview
+    assert "### Current medicines" in overview and "sertraline" in overview
+    warning = [c for c in cards if c["indicator"] == "warning"]
+    assert len(warning) == 1
+    assert warning[0]["summary"] == "Not checked by smanav: sertraline"
+    assert "smanav holds no interaction facts for sertraline" in warning[0]["detail"]
+    assert len(warning[0]["summary"]) < 140
+
+
+def test_cds_cards_all_info_when_every_medicine_is_checked(client: TestClient) -> None:
+    prefetch = {
+        "patient": patient(born_months_ago(40)),
+        "conditions": SMA_TYPE_2,
+        "medications": bundle(medication("Evrysdi"), kind="searchset"),
+    }
+    cards = client.post("/cds-services/smanav-patient-view", json=hook_request(prefetch)).json()
+    assert {c["indicator"] for c in cards["cards"]} == {"info"}
+    assert (
+        "Not checked** (smanav holds no interaction facts for them): none"
+        in cards["cards"][0]["detail"]
+    )
+
+
+# --- the same fields through the JSON API and the wizard ------------------------------
+def test_api_plan_takes_the_new_fields(client: TestClient) -> None:
+    body = {
+        "age": "31y",
+        "sma_type": 3,
+        "weight": "61 kg",
+        "pregnancy": "breastfeeding",
+        "breathing_support": "night-niv",
+        "feeding": "mouth",
+        "liver_disease": True,
+        "kidney_disease": False,
+        "region": "EU",
+        "medications": ["sertraline", "Cipro"],
+    }
+    r = client.post("/api/plan", json=body)
+    assert r.status_code == 200, r.text
+    plan = r.json()
+    assert plan["profile"]["weight_kg"] == 61 and plan["region"] == "EU"
+    assert plan["medicines"]["not_checked"] == ["sertraline"]
+    assert [m["concept"] for m in plan["medicines"]["checked"]] == ["ciprofloxacin"]
+    presymptomatic = client.post(
+        "/api/plan", json={"age": "2w", "sma_type": "presymptomatic", "smn2_copies": 2}
+    )
+    assert presymptomatic.status_code == 200
+    assert presymptomatic.json()["profile"]["sma_type"] == "presymptomatic"
+
+
+@pytest.mark.parametrize(
+    ("profile", "field"),
+    [
+        ({"age": "30y", "pregnancy": "maybe"}, "pregnancy"),
+        ({"age": "30y", "weight_kg": -3}, "weight_kg"),
+        ({"age": "30y", "weight": "heavy"}, "weight_kg"),
+        ({"age": "30y", "region": "JP"}, "region"),
+        ({"age": "30y", "breathing_support": "sometimes"}, "breathing_support"),
+        ({"age": "30y", "feeding": "iv"}, "feeding"),
+        ({"age": "30y", "liver_disease": "perhaps"}, "liver_disease"),
+        ({"age": "5y", "pregnancy": "pregnant"}, "pregnancy"),
+        ({"age": "30y", "medications": [""]}, "medications[0]"),
+        ({"age": "30y", "medications": ["x" * 201]}, "medications[0]"),
+    ],
+)
+def test_api_plan_rejects_bad_new_fields_naming_them(
+    client: TestClient, profile: dict[str, Any], field: str
+) -> None:
+    r = client.post("/api/plan", json=profile)
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == field
+    assert r.json()["error"]["message"]
+
+
+def test_api_plan_documents_the_new_fields(client: TestClient) -> None:
+    op = client.get("/openapi.json").json()["paths"]["/api/plan"]["post"]
+    for word in ("weight_kg", "pregnancy", "breathing_support", "feeding", "liver_disease",
+                 "kidney_disease", "region", "presymptomatic", "not_checked"):  # fmt: skip
+        assert word in op["description"], word
+    example = op["requestBody"]["content"]["application/json"]["schema"]["examples"][0]
+    assert r_ok(client.post("/api/plan", json=example))
+
+
+def r_ok(r: Any) -> bool:
+    return bool(r.status_code == 200)
+
+
+def test_wizard_accepts_any_medicine(client: TestClient) -> None:
+    form = {"age": "30y", "sma_type": "3", "medications": "sertraline, Robinul"}
+    r = client.post("/plan", data=form)
+    assert r.status_code == 200, r.text
+    text = " ".join(re.sub(r"<[^>]+>", " ", r.text).split())
+    assert "Not checked (smanav holds no interaction facts for them) sertraline" in text
+    assert "smanav holds no interaction facts for sertraline" in text
+    assert "Labels: United States (FDA)" in text
+
+
+def test_wizard_has_labelled_controls_for_the_new_fields(client: TestClient) -> None:
+    html = client.get("/plan").text
+    assert '<option value="presymptomatic"' in html and "no type yet" in html
+    assert '<label for="field-weight_kg">' in html
+    for name in ("breathing_support", "feeding", "pregnancy", "region"):
+        fieldset = re.search(rf'<fieldset[^>]*id="field-{name}"[^>]*>\s*<legend>', html)
+        assert fieldset, name
+        for i in re.findall(rf'<input type="radio" id="({name}-\d+)"', html):
+            assert f'<label for="{i}">' in html
+    for name in ("liver_disease", "kidney_disease"):
+        assert f'<label for="field-{name}">' in html
+    assert re.search(r'id="region-1"[^>]*value="US"[^>]*checked', html), "US by default"
+
+
+def test_wizard_new_field_errors_appear_next_to_the_field(client: TestClient) -> None:
+    r = client.post("/plan", data={"age": "5y", "pregnancy": "pregnant", "weight_kg": "-3"})
+    assert r.status_code == 422
+    html = r.text
+    preg = re.search(r'<p id="pregnancy-error"[^>]*>(.*?)</p>', html, re.S)
+    assert preg and "does not fit the age" in preg.group(1)
+    weight = re.search(r'<p id="weight_kg-error"[^>]*>(.*?)</p>', html, re.S)
+    assert weight and "-3" in weight.group(1)
+    assert 'href="#field-pregnancy"' in html and 'href="#field-weight_kg"' in html
+    assert re.search(r'id="field-weight_kg"[^>]*aria-invalid="true"', html)
+    assert re.search(r'id="field-pregnancy"[^>]*aria-describedby="[^"]*pregnancy-error', html)
+
+
+def test_wizard_change_answers_keeps_the_new_fields(client: TestClient) -> None:
+    form = {
+        "age": "30y",
+        "sma_type": "presymptomatic",
+        "weight_kg": "61.5",
+        "breathing_support": "night-niv",
+        "feeding": "tube",
+        "pregnancy": "planning",
+        "region": "EU",
+        "liver_disease": "yes",
+        "kidney_disease": "yes",
+        "medications": "sertraline",
+    }
+    page = client.post("/plan", data=form)
+    assert page.status_code == 200, page.text
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    for key, value in form.items():
+        assert hidden.get(key) == value, key
+    edit = client.post("/plan/edit", data=form).text
+    assert re.search(r'<option value="presymptomatic" selected', edit)
+    assert 'value="61.5"' in edit and 'value="sertraline"' in edit
+    for name, value in (("breathing_support", "night-niv"), ("feeding", "tube"),
+                        ("pregnancy", "planning"), ("region", "EU")):  # fmt: skip
+        assert re.search(rf'name="{name}" value="{value}" checked', edit), name
+    assert re.search(r'id="field-liver_disease"[^>]*checked', edit)
+    assert re.search(r'id="field-kidney_disease"[^>]*checked', edit)
+
+
+# --- any text as a medicine name ----------------------------------------------------
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.text(min_size=1, max_size=200))
+def test_any_medicine_name_never_fails_the_api_or_the_parser(
+    client: TestClient, kb: Any, name: str
+) -> None:
+    from smanav.plan import parse_profile
+
+    if not name.strip():
+        with pytest.raises(InvalidInput):
+            parse_profile({"age_months": 30, "medications": [name]}, kb)
+        return
+    profile = parse_profile({"age_months": 30, "medications": [name]}, kb)
+    assert len(profile.medications) + len(profile.unchecked_medications) <= 1
+    r = client.post("/api/plan", json={"age": 30, "medications": [name]})
+    assert r.status_code == 200, r.text
+    meds = r.json()["medicines"]
+    assert len(meds["checked"]) + len(meds["not_checked"]) <= 1 or profile.alcohol_use
