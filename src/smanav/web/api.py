@@ -49,8 +49,12 @@ PROFILE_EXAMPLE = {
     "smn2_copies": 2,
     "functional_status": "non-sitter",
     "symptoms": ["too much saliva", "trouble swallowing"],
-    "medications": [],
+    "medications": ["Robinul", "sertraline"],
     "alcohol_use": False,
+    "weight_kg": 7.5,
+    "breathing_support": "night-niv",
+    "feeding": "mouth",
+    "region": "US",
 }
 
 #: The OpenAPI entry FastAPI writes for a ``dict`` body (the body is read by json_object).
@@ -147,8 +151,14 @@ async def api_ask_post(request: Request, body: Question) -> Response:
     tags=["plan"],
     summary="A care-discussion plan for a profile (nothing is stored)",
     description="The profile fields of DESIGN.md: age (months, or '8m', '3y', '2y6m'), "
-    "sma_type 0–4, smn2_copies, functional_status non-sitter|sitter|walker, symptoms "
-    "(everyday words or HPO ids), medications, alcohol_use, prior_treatments, spinal_fusion.",
+    "sma_type 0–4 or 'presymptomatic' (no type yet), smn2_copies, functional_status "
+    "non-sitter|sitter|walker, symptoms (everyday words or HPO ids), medications (any medicine "
+    "name: those smanav holds no facts for are listed in the plan's medicines.not_checked), "
+    "alcohol_use, prior_treatments, spinal_fusion, weight_kg (or weight: 7.5, '7.5 kg'), "
+    "pregnancy no|pregnant|planning|breastfeeding (from 10 years), breathing_support "
+    "none|night-niv|continuous-niv|tracheostomy, feeding mouth|tube, liver_disease, "
+    "kidney_disease (true/false), region US (FDA labels, the default) | EU (EMA labels). "
+    "A bad field is a 422 naming it.",
     openapi_extra={"requestBody": PROFILE_BODY},
 )
 async def api_plan(request: Request) -> Response:
