@@ -28,8 +28,32 @@ CONTROLS = (
     "other_symptoms",
     "medications",
     "prior_treatments",
+    "weight_kg",
+    "breathing_support",
+    "feeding",
+    "pregnancy",
+    "region",
     "alcohol_use",
     "spinal_fusion",
+    "liver_disease",
+    "kidney_disease",
+)
+
+#: Yes/no boxes: ticked is True, unticked False.
+FLAGS = ("alcohol_use", "spinal_fusion", "liver_disease", "kidney_disease")
+#: One-line text and single-choice controls, kept as typed or chosen.
+TEXTS = (
+    "age",
+    "sma_type",
+    "smn2_copies",
+    "functional_status",
+    "other_symptoms",
+    "medications",
+    "weight_kg",
+    "breathing_support",
+    "feeding",
+    "pregnancy",
+    "region",
 )
 
 FUNCTIONAL = (
@@ -46,6 +70,34 @@ SMA_TYPES = (
     ("2", "Type 2"),
     ("3", "Type 3"),
     ("4", "Type 4"),
+    ("presymptomatic", "Presymptomatic (no type yet: found by newborn screening or testing)"),
+)
+
+BREATHING = (
+    ("", "Not known or not given"),
+    ("none", "No breathing support"),
+    ("night-niv", "Non-invasive ventilation (a mask, e.g. BiPAP) at night"),
+    ("continuous-niv", "Non-invasive ventilation day and night"),
+    ("tracheostomy", "Ventilation through a tracheostomy"),
+)
+
+FEEDING = (
+    ("", "Not known or not given"),
+    ("mouth", "Eats and drinks by mouth"),
+    ("tube", "Fed through a tube (nasogastric or gastrostomy), fully or partly"),
+)
+
+PREGNANCY = (
+    ("", "Not asked (a child, or not given)"),
+    ("no", "Not pregnant or breastfeeding"),
+    ("pregnant", "Pregnant"),
+    ("planning", "Planning a pregnancy"),
+    ("breastfeeding", "Breastfeeding"),
+)
+
+REGIONS = (
+    ("US", "United States: FDA labels"),
+    ("EU", "European Union: EMA labels"),
 )
 
 
@@ -65,6 +117,10 @@ def _choices(kb: KnowledgeBase) -> dict[str, Any]:
     return {
         "functional_status": [{"value": v, "label": label} for v, label in FUNCTIONAL],
         "sma_type": [{"value": v, "label": label} for v, label in SMA_TYPES],
+        "breathing_support": [{"value": v, "label": label} for v, label in BREATHING],
+        "feeding": [{"value": v, "label": label} for v, label in FEEDING],
+        "pregnancy": [{"value": v, "label": label} for v, label in PREGNANCY],
+        "region": [{"value": v, "label": label} for v, label in REGIONS],
         "symptoms": symptoms,
         "prior_treatments": prior,
         "domain_names": {str(d): n for d, n in DOMAIN_NAMES.items()},
@@ -97,18 +153,12 @@ def form_values(form: Mapping[str, Any]) -> dict[str, Any]:
         value = form.get(name)
         return [str(v) for v in value] if isinstance(value, list) else [str(value or "")]
 
-    return {
-        "age": str(form.get("age") or "").strip(),
-        "sma_type": str(form.get("sma_type") or "").strip(),
-        "smn2_copies": str(form.get("smn2_copies") or "").strip(),
-        "functional_status": str(form.get("functional_status") or "").strip(),
-        "symptoms": [v for v in many("symptoms") if v],
-        "other_symptoms": str(form.get("other_symptoms") or "").strip(),
-        "medications": str(form.get("medications") or "").strip(),
-        "prior_treatments": [v for v in many("prior_treatments") if v],
-        "alcohol_use": str(form.get("alcohol_use") or "") in ("yes", "on", "true", "1"),
-        "spinal_fusion": str(form.get("spinal_fusion") or "") in ("yes", "on", "true", "1"),
-    }
+    values: dict[str, Any] = {name: str(form.get(name) or "").strip() for name in TEXTS}
+    values["symptoms"] = [v for v in many("symptoms") if v]
+    values["prior_treatments"] = [v for v in many("prior_treatments") if v]
+    for name in FLAGS:
+        values[name] = str(form.get(name) or "") in ("yes", "on", "true", "1")
+    return values
 
 
 def form_to_profile(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -120,8 +170,16 @@ def form_to_profile(values: Mapping[str, Any]) -> dict[str, Any]:
         profile["sma_type"] = values["sma_type"]
     if values["smn2_copies"]:
         profile["smn2_copies"] = values["smn2_copies"]
-    if values["functional_status"]:
-        profile["functional_status"] = values["functional_status"]
+    for name in (
+        "functional_status",
+        "weight_kg",
+        "breathing_support",
+        "feeding",
+        "pregnancy",
+        "region",
+    ):
+        if values.get(name):
+            profile[name] = values[name]
     symptoms = list(values["symptoms"]) + _split(values["other_symptoms"])
     if symptoms:
         profile["symptoms"] = symptoms
@@ -130,8 +188,8 @@ def form_to_profile(values: Mapping[str, Any]) -> dict[str, Any]:
         profile["medications"] = medications
     if values["prior_treatments"]:
         profile["prior_treatments"] = list(values["prior_treatments"])
-    profile["alcohol_use"] = bool(values["alcohol_use"])
-    profile["spinal_fusion"] = bool(values["spinal_fusion"])
+    for name in FLAGS:
+        profile[name] = bool(values.get(name))
     return profile
 
 
@@ -140,6 +198,8 @@ def control_of(field: str, values: Mapping[str, Any]) -> str:
     head = field.replace("[", ".").split(".")[0]
     if head in ("age", "age_months"):
         return "age"
+    if head == "weight":
+        return "weight_kg"
     if head == "symptoms":
         # Ticked boxes are ids the knowledge base knows; a bad one was typed.
         rest = field[len(head) :].strip(".[]")
