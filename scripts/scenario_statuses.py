@@ -6,8 +6,12 @@
 The first form runs tests/fixtures/scenarios.yaml through ``make_plan`` (a profile the
 engine refuses is recorded as refused, with its error); the second counts the options
 whose status differs between two runs (an option missing on one side counts too).
-Used for the issue-9 figure in the README (before: the engine without the safety
-rules, run from a checkout of that commit with PYTHONPATH=that/src).
+Used for the issue-9 figure in the README. docs/scenario-statuses-before.json is the
+first form run on commit cfd91b6 (the engine before the safety rules):
+
+    git worktree add /tmp/before cfd91b6
+    SMANAV_DB=/tmp/before.db PYTHONPATH=/tmp/before/src python scripts/scenario_statuses.py \
+        -o docs/scenario-statuses-before.json
 """
 
 from __future__ import annotations
@@ -32,21 +36,49 @@ def run() -> dict[str, object]:
         try:
             plan = smanav.make_plan(sc["profile"], kb)
         except InvalidInput as exc:
-            out[sc["id"]] = {"refused": str(exc)}
-            continue
-        out[sc["id"]] = {o["concept"]: o["status"] for o in plan["options"]}
+            # What a family gets after deleting what the engine refused (as they had to).
+            try:
+                plan = smanav.make_plan(_stripped(sc["profile"], exc), kb)
+            except InvalidInput:
+                out[sc["id"]] = {"refused": str(exc)}
+                continue
+            out[sc["id"]] = {"_stripped": str(exc)}
+        entry = out.setdefault(sc["id"], {})
+        assert isinstance(entry, dict)
+        entry.update({o["concept"]: o["status"] for o in plan["options"]})
+    return out
+
+
+def _stripped(profile: dict[str, object], exc: Exception) -> dict[str, object]:
+    """The profile without the fields and list entries an engine refused."""
+    errors = getattr(exc, "errors", [exc])
+    out = dict(profile)
+    drop: dict[str, set[int]] = {}
+    for e in errors:
+        field = str(getattr(e, "field", ""))
+        name, _, index = field.partition("[")
+        if index:
+            drop.setdefault(name, set()).add(int(index.rstrip("]")))
+        else:
+            out.pop(name, None)
+    for name, idx in drop.items():
+        values = out.get(name)
+        if isinstance(values, list):
+            out[name] = [v for i, v in enumerate(values) if i not in idx]
     return out
 
 
 def compare(before: dict[str, dict[str, str]], after: dict[str, dict[str, str]]) -> None:
-    changed = total = refused_before = 0
+    changed = total = stripped = refused = 0
     rows = []
     for sid, now in after.items():
-        was = before.get(sid, {})
+        was = dict(before.get(sid, {}))
         if "refused" in was:
-            refused_before += 1
+            refused += 1
             was = {}
-        concepts = sorted(set(was) | set(now))
+        if was.pop("_stripped", None):
+            stripped += 1
+        concepts = sorted((set(was) | set(now)) - {"_stripped"})
         for cid in concepts:
             total += 1
             a, b = was.get(cid, "—"), now.get(cid, "—")
@@ -55,8 +87,9 @@ def compare(before: dict[str, dict[str, str]], after: dict[str, dict[str, str]])
                 rows.append(f"  {sid}: {cid}: {a} → {b}")
     print("\n".join(rows))
     print(
-        f"{changed} of {total} options changed status across {len(after)} scenarios; "
-        f"{refused_before} profiles were refused before (no plan at all)"
+        f"{changed} of {total} options changed status (— = not in the plan) across "
+        f"{len(after)} scenarios; before, {stripped} profiles were refused until the "
+        f"fields and medicines it rejected were deleted, {refused} could not be planned"
     )
 
 
