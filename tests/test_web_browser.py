@@ -60,6 +60,11 @@ def submit_plan(page: Any, base_url: str, values: dict[str, Any]) -> None:
         page.check(f"#sym-{s}")
     if "medications" in values:
         page.fill("#field-medications", values["medications"])
+    if "weight_kg" in values:
+        page.fill("#field-weight_kg", values["weight_kg"])
+    for name in ("breathing_support", "feeding", "pregnancy", "region"):
+        if name in values:
+            page.check(f'input[name="{name}"][value="{values[name]}"]')
     page.click("button.primary")
     page.wait_for_load_state()
 
@@ -184,16 +189,18 @@ def test_plan_wizard_with_the_keyboard_alone(page: Any, base_url: str) -> None:
     page.keyboard.press("Space")
     tab_to(page, "field-medications")
     page.keyboard.type("Robinul")
+    tab_to(page, "field-weight_kg")
+    page.keyboard.type("7.5")
     tab_to(page, "field-alcohol_use")
     page.keyboard.press("Space")
-    page.keyboard.press("Tab")
+    tab_to(page, name="region")  # the last radio group, one Tab stop
     page.keyboard.press("Tab")
     assert focused(page)["text"] == "Make the plan"
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.locator("h1").inner_text() == "SMA care-discussion plan"
     body = page.locator("main").inner_text()
-    assert "8 months" in body and "Glycopyrrolate" in body
+    assert "8 months" in body and "Glycopyrrolate" in body and "7.5 kg" in body
     with page.expect_download() as download:
         tab_to(page, "download-pdf")
         page.keyboard.press("Enter")
@@ -279,3 +286,35 @@ def test_wizard_errors_are_announced_without_javascript(browser: Any, base_url: 
         assert page.evaluate("() => document.activeElement.className") == "error-summary"
     finally:
         context.close()
+
+
+def test_wizard_new_fields_by_label_and_kept_on_change(page: Any, base_url: str) -> None:
+    """Weight, breathing support, feeding, region and any medicine, chosen by their labels."""
+    page.goto(f"{base_url}/plan")
+    page.fill("#field-age", "30y")
+    page.get_by_label("Weight in kilograms (optional)").fill("61.5")
+    page.get_by_label("Non-invasive ventilation (a mask, e.g. BiPAP) at night").check()
+    page.get_by_label("Fed through a tube", exact=False).check()
+    page.get_by_label("European Union: EMA labels").check()
+    page.get_by_label("Has liver disease").check()
+    page.fill("#field-medications", "sertraline, Robinul")
+    page.click("button.primary")
+    page.wait_for_load_state()
+    body = page.locator("main").inner_text()
+    assert "Labels: European Union (EMA)" in body
+    assert "smanav holds no interaction facts for sertraline" in body
+    page.get_by_role("button", name="Change the answers").click()
+    page.wait_for_load_state()
+    assert page.locator("#field-weight_kg").input_value() == "61.5"
+    assert page.get_by_label("Non-invasive ventilation (a mask, e.g. BiPAP) at night").is_checked()
+    assert page.get_by_label("European Union: EMA labels").is_checked()
+    assert page.locator("#field-liver_disease").is_checked()
+    assert page.locator("#field-medications").input_value() == "sertraline, Robinul"
+
+
+def test_wizard_pregnancy_error_is_next_to_its_group(page: Any, base_url: str) -> None:
+    submit_plan(page, base_url, {"age": "5y", "pregnancy": "pregnant"})
+    group = page.locator("#field-pregnancy")
+    assert group.get_attribute("aria-invalid") == "true"
+    assert "pregnancy-error" in (group.get_attribute("aria-describedby") or "")
+    assert "does not fit the age" in page.locator("#pregnancy-error").inner_text()
