@@ -17,8 +17,8 @@ from ..kb import KnowledgeBase
 from ..models import Assertion, Concept
 from ..settings import DISCLAIMER
 from . import safety
-from .compiled import CARE_STANDARD_LABEL, Compiled, compiled
-from .profile import Profile, format_age, parse_profile
+from .compiled import CARE_STANDARD_LABEL, Compiled, ReadOnlyList, compiled
+from .profile import MIN_PREGNANCY_AGE_MONTHS, Profile, format_age, parse_profile
 from .rules import (
     DOMAIN_TITLES,
     DOMAINS,
@@ -66,6 +66,7 @@ _BREATHING_WORDS = {
     "continuous-niv": "non-invasive ventilation day and night",
     "tracheostomy": "ventilation through a tracheostomy",
 }
+_NONE = ReadOnlyList()
 _REGION_NAMES = {"US": "United States (FDA labels)", "EU": "European Union (EMA labels)"}
 
 
@@ -415,7 +416,11 @@ class _Planner:
             "boxed_warnings": parts.boxed_warnings,
             "contraindications": parts.contraindications,
             "interactions": parts.interactions,
-            "pregnancy": parts.pregnancy,
+            # Pregnancy, contraception and fertility facts are for the person the plan is
+            # for: not shown in a child's plan (the profile refuses pregnancy under 10).
+            "pregnancy": parts.pregnancy
+            if self.p.age_months >= MIN_PREGNANCY_AGE_MONTHS
+            else _NONE,
             "not_known": parts.not_known,
             "side_effects": parts.side_effects,
             "warnings": parts.warnings,
