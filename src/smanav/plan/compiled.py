@@ -254,6 +254,48 @@ class Eligibility:
     replaced_reasons: tuple[str, ...]
     #: Every eligibility fact (current and replaced), for the option's basis.
     ids: tuple[str, ...]
+    #: region -> (which limits decide, whether a label decides, each limit's tail and
+    #: entries for inside/outside): the same for every plan of that region, built once.
+    views: dict[str, RegionView] = field(default_factory=dict, compare=False, repr=False)
+
+    def view(self, region: str) -> RegionView:
+        v = self.views.get(region)
+        if v is None:
+            v = self.views[region] = _region_view(self, region)
+        return v
+
+
+@dataclass(frozen=True)
+class RegionView:
+    deciding: tuple[bool, ...]
+    by_label: bool
+    tails: tuple[str, ...]
+    #: per limit: {covers (True/False/None) -> the eligibility entry with "decides"}
+    entries: tuple[dict[bool, ReadOnlyDict], ...]
+
+
+def _region_view(el: Eligibility, region: str) -> RegionView:
+    cur = el.current
+    deciding = [lim.primary and lim.region == region for lim in cur]
+    if not any(deciding):
+        deciding = [lim.primary and lim.region is None for lim in cur]
+    by_label = any(deciding)
+    if not by_label:
+        deciding = [lim.region in (None, region) for lim in cur]
+    tails = []
+    for lim, dec in zip(cur, deciding, strict=True):
+        tail = lim.tail
+        if not dec:
+            if lim.region not in (None, region):
+                tail += f" — another region's label, shown for information ({region} plan)"
+            else:
+                tail += " — older, secondary wording, shown beside the label; the label decides"
+        tails.append(tail)
+    entries = tuple(
+        {k: ReadOnlyDict({**e, "decides": dec}) for k, e in lim.entry.items()}
+        for lim, dec in zip(cur, deciding, strict=True)
+    )
+    return RegionView(tuple(deciding), by_label, tuple(tails), entries)
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,8 @@ class _Planner:
         self.standards: list[dict[str, Any]] = []
         #: Sources cited anywhere in the plan, for its source list.
         self.used: set[str] = set()
+        #: The label conditions the profile presents (weak breathing, liver disease …).
+        self.conditions = safety.profile_conditions(p)
 
     def cite(self, aid: str) -> list[dict[str, Any]]:
         self.used.update(self.c.cite_sources[aid])

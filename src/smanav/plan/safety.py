@@ -35,6 +35,7 @@ MEMBER = "label-class-member"
 #: Symptoms that mean weak breathing (the profile's own words are mapped to these).
 BREATHING_SYMPTOMS = frozenset({"respiratory-insufficiency"})
 
+_STATE = {True: "within", False: "outside", None: "not decided by the profile for"}
 _REGION_WORDS = {"US": "the US", "EU": "the EU", "CH": "Switzerland", "UK": "the UK"}
 _EFFECT_STATUS = {"contraindicated": "not_eligible", "avoid": "needs_review"}
 #: Which pregnancy topics matter for each answer to `pregnancy`.
@@ -84,15 +85,6 @@ def _in_age_range(a: Assertion, age: float) -> bool:
 
 
 # --- eligibility: the label of the plan's region decides ------------------------------
-def _outside_words(limit: AgeLimit, region: str) -> str:
-    where = _REGION_WORDS.get(limit.region or region, limit.region or region)
-    return (
-        f"the {where.removeprefix('the ')} label covers “{limit.range}”"
-        if limit.region
-        else (f"the sources say “{limit.range}”")
-    )
-
-
 def eligibility(pl: _Planner, opt: _Option) -> None:
     """Age (and type, SMN2 copies, weight) against the dated limits of the plan's region.
 
@@ -110,25 +102,15 @@ def eligibility(pl: _Planner, opt: _Option) -> None:
         return
     p, words = pl.p, pl.age_words
     region = p.region
-    deciding = [lim for lim in el.current if lim.primary and lim.region == region]
-    if not deciding:
-        deciding = [lim for lim in el.current if lim.primary and lim.region is None]
-    by_label = bool(deciding)
-    if not deciding:
-        deciding = [lim for lim in el.current if lim.region in (None, region)]
-    verdicts: list[tuple[AgeLimit, bool | None]] = []
-    for lim in el.current:
+    view = el.view(region)
+    by_label = view.by_label
+    dec: list[tuple[AgeLimit, bool | None]] = []
+    for i, lim in enumerate(el.current):
         v = lim.covers(p.age_months, p.sma_type, p.smn2_copies, p.weight_kg)
-        verdicts.append((lim, v))
-        state = {True: "within", False: "outside", None: "not decided by the profile for"}[v]
-        tail = lim.tail
-        if lim not in deciding:
-            if lim.region not in (None, region):
-                tail += f" — another region's label, shown for information ({region} plan)"
-            else:
-                tail += " — older, secondary wording, shown beside the label; the label decides"
-        opt.reasons.append(f"age {words} is {state} {tail}")
-        opt.eligibility.append({**lim.entry[v is not False], "decides": lim in deciding})
+        if view.deciding[i]:
+            dec.append((lim, v))
+        opt.reasons.append(f"age {words} is {_STATE[v]} {view.tails[i]}")
+        opt.eligibility.append(view.entries[i][v is not False])
     opt.reasons.extend(el.replaced_reasons)
     opt.basis.append(
         {
@@ -138,7 +120,6 @@ def eligibility(pl: _Planner, opt: _Option) -> None:
         }
     )
     opt.assertions.extend(a for a in el.ids if a not in opt.assertions)
-    dec = [(lim, v) for lim, v in verdicts if lim in deciding]
     results = {v for _, v in dec}
     disease_modifying = opt.concept.domain is not None and (
         opt.concept.domain.value == "disease-modifying"
@@ -235,7 +216,7 @@ def apply_safety(pl: _Planner, opt: _Option) -> None:
             BOXED,
             [fact["assertion"]],
         )
-    conditions = profile_conditions(p)
+    conditions = pl.conditions
     current = [m for m in p.medications if m != cid]
     if p.alcohol_use and "alcohol" in c.lineage:
         current.append("alcohol")
@@ -341,7 +322,7 @@ def member_limits(pl: _Planner, opt: _Option) -> None:
     c, p = pl.c, pl.p
     if opt.concept.kind.value != "drug_class":
         return
-    conditions = profile_conditions(p)
+    conditions = pl.conditions
     members = sorted(
         a.subject
         for a in c.by_pred_object.get((opt.concept.id, "member_of_class"), [])
