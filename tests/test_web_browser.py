@@ -253,7 +253,7 @@ def test_printed_plan_hides_navigation_and_keeps_the_plan(page: Any, base_url: s
     assert page.locator("h1").is_visible()
     assert page.locator(".disclaimer").is_visible()
     # Folded "All sources for ..." lists are printed unfolded: paper cannot open them.
-    basis = page.locator("details.basis .evidence li").first
+    basis = page.locator("details.basis .evidence figcaption").first
     assert basis.count() == 1 and basis.is_visible()
     shot = page.screenshot(full_page=True)
     assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 10_000
