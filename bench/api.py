@@ -1,6 +1,6 @@
 """Requests per second and p99 latency of the API under wrk, against a bare endpoint.
 
-    .venv/bin/python bench/api.py [--seconds 10] [--connections 16] [--workers 1]
+    .venv-test/bin/python bench/api.py [--seconds 10] [--connections 16] [--workers 1]
 
 One uvicorn server (the one ``smanav serve`` runs, same worker count) serves the real
 app plus two bare endpoints that return a constant (``GET /bare`` and ``POST /bare``,

@@ -1,6 +1,6 @@
 """Time `smanav db build` against the floor of parsing the same data files with PyYAML.
 
-    .venv/bin/python bench/build.py [--runs 5]
+    .venv-test/bin/python bench/build.py [--runs 5]
 
 The floor is what any loader of these files must do (read and parse the YAML and the
 compiled HPO JSON); smanav adds validation, cross-checks, hashing of every located span,

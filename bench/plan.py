@@ -1,6 +1,6 @@
 """Plans per second, in-process, over random valid profiles, against a bare lookup floor.
 
-    .venv/bin/python bench/plan.py [--profiles 10000] [--seed 0]
+    .venv-test/bin/python bench/plan.py [--profiles 10000] [--seed 0]
 
 Both are timed in the same run on the same profiles:
 - smanav: ``make_plan(profile, kb)`` (validation, name resolution, rules, evidence);

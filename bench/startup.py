@@ -1,6 +1,6 @@
 """Start-up time of `smanav --help` against bare `python -c pass` (the floor), one run.
 
-.venv/bin/python bench/startup.py [--runs 20]
+.venv-test/bin/python bench/startup.py [--runs 20]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Write the golden plans: ~30 varied profiles and the plans ``make_plan`` makes for them.
 
-    .venv/bin/python scripts/plan_golden.py
+    .venv-test/bin/python scripts/plan_golden.py
 
 tests/test_plan_golden.py compares every plan the engine makes now with these,
 byte for byte as JSON, so a change made for speed cannot change a plan. The set

@@ -4,7 +4,7 @@ Uses the browser tests' tooling (smanav.web.testing: the app in a thread, Debian
 chromium through Playwright). Images are 800 px wide and reduced to a 64-colour
 palette so they stay small in the repository.
 
-    .venv/bin/python scripts/screenshots.py            # writes docs/screenshots/*.png
+    .venv-test/bin/python scripts/screenshots.py            # writes docs/screenshots/*.png
 """
 
 from __future__ import annotations

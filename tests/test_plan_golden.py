@@ -23,7 +23,7 @@ from smanav.kb import KnowledgeBase
 from smanav.plan import make_plan
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "plan_golden.json.gz"
-REGENERATE = ".venv/bin/python scripts/plan_golden.py"
+REGENERATE = ".venv-test/bin/python scripts/plan_golden.py"
 
 
 def _text(plan: Any) -> str:
