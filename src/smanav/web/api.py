@@ -11,12 +11,15 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from ..browse import show_concept, symptoms_list, treatments_list
+from ..errors import NotFound
+from ..models import INTERVENTION_KINDS
 from ..settings import DISCLAIMER
 from .app import get_kb, json_object
 from .templating import json_response
-from .views import sources_view, symptom_view
+from .views import SOURCES_MAX_PAGE, SOURCES_PAGE, sources_view, symptom_view
 
 __all__ = ["ErrorBody", "router"]
 
@@ -75,6 +78,12 @@ PROFILE_BODY = {
 router = APIRouter(prefix="/api", responses=ERRORS)
 
 
+def _no_store(response: Response) -> Response:
+    """Questions and search words can be about a person: never kept by a cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @router.get("/treatments", tags=["knowledge"], summary="Every treatment and aid, by care domain")
 async def api_treatments(
     request: Request,
@@ -106,7 +115,17 @@ async def api_symptoms(request: Request) -> Response:
 )
 async def api_symptom(request: Request, name: str) -> Response:
     kb = get_kb(request)
-    return json_response(symptom_view(kb, kb.resolve(name, field="name").id))
+    concept = kb.resolve(name, field="name")
+    if concept.kind != "symptom":
+        # A drug is not a symptom: say where it is rather than answer it here.
+        where = "treatments" if concept.kind in INTERVENTION_KINDS else "concepts"
+        raise NotFound(
+            "name",
+            f"{name!r} is {concept.name} ({concept.kind.value}), not a symptom: "
+            f"see /api/{where}/{concept.id}",
+            [s for s in kb.suggestions(name) if s != concept.name][:5],
+        )
+    return json_response(symptom_view(kb, concept.id))
 
 
 @router.get(
@@ -114,8 +133,13 @@ async def api_symptom(request: Request, name: str) -> Response:
     tags=["knowledge"],
     summary="Every source with its date, the facts resting on it, and stale-source notices",
 )
-async def api_sources(request: Request) -> Response:
-    return json_response(sources_view(get_kb(request)))
+async def api_sources(
+    request: Request,
+    limit: int = Query(SOURCES_PAGE, ge=1, le=SOURCES_MAX_PAGE, description="Sources per page."),
+    offset: int = Query(0, ge=0, le=1_000_000, description="Sources to skip."),
+) -> Response:
+    data = await run_in_threadpool(sources_view, get_kb(request), limit, offset)
+    return json_response(data)
 
 
 @router.get("/search", tags=["ask"], summary="Concepts and passages matching words")
@@ -126,7 +150,7 @@ async def api_search(
 ) -> Response:
     from ..search import search
 
-    return json_response(search(q, get_kb(request), limit=limit))
+    return _no_store(json_response(search(q, get_kb(request), limit=limit)))
 
 
 @router.get("/ask", tags=["ask"], summary="A cited answer to a question in plain words")
@@ -136,7 +160,7 @@ async def api_ask(
 ) -> Response:
     from ..search import ask
 
-    return json_response(ask(q, get_kb(request)))
+    return _no_store(json_response(ask(q, get_kb(request))))
 
 
 @router.post("/ask", tags=["ask"], summary="A cited answer (question in a JSON body)")

@@ -12,14 +12,15 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ..browse import symptoms_list, treatments_list
 from ..kb import KnowledgeBase
 from ..models import INTERVENTION_KINDS, Concept
 from ..settings import DISCLAIMER
-from .app import get_kb
+from .app import error_body, error_response, get_kb
 from .templating import concept_url, respond, wants_json
-from .views import home_view, show, sources_view, symptom_view
+from .views import SOURCES_MAX_PAGE, SOURCES_PAGE, home_view, show, sources_view, symptom_view
 
 __all__ = ["router"]
 
@@ -102,8 +103,18 @@ async def concept_page(request: Request, name: str, kb: KnowledgeBase = KB) -> R
 
 
 @page("/sources")
-async def sources(request: Request, kb: KnowledgeBase = KB) -> Response:
-    return respond(request, "sources.html", sources_view(kb))
+async def sources(
+    request: Request,
+    kb: KnowledgeBase = KB,
+    limit: int = Query(SOURCES_PAGE, ge=1, le=SOURCES_MAX_PAGE, description="Sources per page."),
+    offset: int = Query(0, ge=0, le=1_000_000, description="Sources to skip."),
+) -> Response:
+    path = "/sources.json" if wants_json(request) else "/sources"
+    data = await run_in_threadpool(sources_view, kb, limit, offset, path)
+    return respond(request, "sources.html", data)
+
+
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @page("/search")
@@ -118,7 +129,9 @@ async def search_page(
 
         data = {**search(q, kb), "disclaimer": DISCLAIMER}
         data.setdefault("query", q)
-    return respond(request, "search.html", data)
+    response = respond(request, "search.html", data)
+    response.headers.update(NO_STORE)  # the words may be about a person
+    return response
 
 
 @page("/ask")
@@ -133,7 +146,9 @@ async def ask_page(
 
         data = dict(ask(q, kb))
     data.setdefault("disclaimer", DISCLAIMER)
-    return respond(request, "ask.html", data)
+    response = respond(request, "ask.html", data)
+    response.headers.update(NO_STORE)  # "my son is 3 …": never kept by a cache
+    return response
 
 
 # --- the plan wizard ----------------------------------------------------------------
@@ -151,10 +166,17 @@ async def plan_pdf(request: Request, kb: KnowledgeBase = KB) -> Response:
     plan, form = plan_from_form(kb, await request.form())
     if plan is None:
         return respond(request, "plan_form.html", form, 422)
-    from ..plan import render_pdf
+    from .pdfpool import PdfBusy
 
+    try:
+        pdf = await request.app.state.pdf.render(plan)  # in a worker process
+    except PdfBusy:
+        busy = error_body(None, "Many PDFs are being made just now; try again in a few seconds.")
+        response = error_response(request, 503, busy)
+        response.headers["Retry-After"] = "5"
+        return response
     return Response(
-        render_pdf(plan),
+        pdf,
         media_type="application/pdf",
         headers={
             "Content-Disposition": 'attachment; filename="smanav-care-discussion-plan.pdf"',

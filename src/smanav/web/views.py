@@ -21,7 +21,16 @@ from ..kb import KnowledgeBase
 from ..models import Assertion, CareDomain, Concept, Predicate
 from ..settings import DISCLAIMER
 
-__all__ = ["ABOUT", "fact_date", "home_view", "show", "sources_view", "symptom_view"]
+__all__ = [
+    "ABOUT",
+    "SOURCES_MAX_PAGE",
+    "SOURCES_PAGE",
+    "fact_date",
+    "home_view",
+    "show",
+    "sources_view",
+    "symptom_view",
+]
 
 ABOUT = (
     "smanav (SMA Navigator) collects what published sources say about treating spinal "
@@ -156,18 +165,49 @@ def _brief_fact(kb: KnowledgeBase, a: Assertion) -> dict[str, Any]:
     }
 
 
-def sources_view(kb: KnowledgeBase) -> dict[str, Any]:
-    """Every source with its date, the facts resting on it, and where newer facts exist.
+#: Sources per page of /sources and /api/sources unless ``?limit=`` says otherwise.
+SOURCES_PAGE = 25
+#: Most sources one page may hold.
+SOURCES_MAX_PAGE = 200
+
+
+def _page_url(path: str, limit: int, offset: int) -> str:
+    return f"{path}?limit={limit}&offset={offset}"
+
+
+def sources_view(
+    kb: KnowledgeBase,
+    limit: int | None = None,
+    offset: int = 0,
+    path: str = "/api/sources",
+) -> dict[str, Any]:
+    """Sources with their dates, the facts resting on them, and where newer facts exist.
+
+    One page at a time: ``limit`` sources (``SOURCES_PAGE`` unless given; ``None`` from
+    Python code means every source) from ``offset``, in the order of ``sources_list``,
+    with ``total``, ``next`` and ``previous`` links (to ``path``). Facts and notices are
+    worked out for the page's sources only, so a page costs the same however many
+    documents were ingested. ``stale_count`` counts the notices on this page.
 
     A notice is raised when a statement from this source has a counterpart on the
     same topic (same subject and predicate, e.g. who a therapy is for) that rests on
     other sources, is dated later and says something different. Both stay shown.
     """
     result = sources_list(kb)
+    rows = result["sources"]
+    total = len(rows)
+    if limit is not None:
+        rows = rows[offset : offset + limit]
+        step = limit
+        result["next"] = _page_url(path, step, offset + step) if offset + step < total else None
+        result["previous"] = _page_url(path, step, max(0, offset - step)) if offset > 0 else None
+    result.update(sources=rows, total=total, offset=offset, limit=limit)
+    wanted = {row["source"] for row in rows}
     resting: dict[str, list[Assertion]] = {}
     for a in sorted(kb.assertions.values(), key=lambda a: (a.subject, a.predicate, a.id)):
         for sid in dict.fromkeys(ev.source for ev in a.evidence):
-            resting.setdefault(sid, []).append(a)
+            if sid in wanted:
+                resting.setdefault(sid, []).append(a)
     by_topic: dict[tuple[str, str], list[Assertion]] = {}
     for a in kb.assertions.values():
         if a.predicate in SUPERSEDABLE:
