@@ -696,3 +696,246 @@ def test_contested_statement_page_shows_its_correction(client: TestClient, kb: A
     assert fix in page[at : at + 2000]
     symptom = text_of(client.get("/symptoms/drooling").text)
     assert "Contested" in symptom and "Read this statement beside its correction" in symptom
+
+
+# --- issue 11: hostile bodies, faults, paths, privacy, pagination, PDFs off the loop ---
+@pytest.mark.parametrize("depth", [65, 1_000, 70_000])
+@pytest.mark.parametrize("path", ["/api/plan", "/fhir/CarePlan/$generate", "/api/ask"])
+def test_deeply_nested_json_is_422_naming_the_body(
+    client: TestClient, depth: int, path: str
+) -> None:
+    body = b'{"age": ' + b"[" * depth + b"]" * depth + b"}"
+    r = client.post(path, content=body, headers=JSON)
+    assert r.status_code == 422, r.text[:300]
+    assert r.json()["error"]["field"] == "body"
+    assert "deeper than 64" in r.json()["error"]["message"]
+
+
+def test_unclosed_70000_deep_json_is_422(client: TestClient) -> None:
+    r = client.post("/cds-services/smanav-patient-view", content=b"[" * 70_000, headers=JSON)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "body"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"age": "8m", "symptoms": ["\\ud800"]}', "symptoms[0]"),
+        (b'{"age": "\\udfff"}', "age"),
+        (b'{"age": "8m", "\\ud800": 1}', "body"),
+    ],
+)
+def test_lone_surrogates_are_422_naming_the_field(
+    client: TestClient, body: bytes, field: str
+) -> None:
+    r = client.post("/api/plan", content=body, headers=JSON)
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == field
+    assert "surrogate" in r.json()["error"]["message"]
+
+
+def test_a_paired_surrogate_escape_is_ordinary_text(client: TestClient) -> None:
+    r = client.post(
+        "/api/plan", content=b'{"age": "8m", "medications": ["\\ud83d\\ude00"]}', headers=JSON
+    )
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/plan", "/fhir/CarePlan/$generate"])
+def test_a_5000_digit_integer_is_422(client: TestClient, path: str) -> None:
+    r = client.post(path, content=b'{"age": ' + b"9" * 5000 + b"}", headers=JSON)
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "age"
+    assert "at most 18 digits" in r.json()["error"]["message"]
+    assert len(r.text) < 500
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/treatments/..", "/api/symptoms/..", "/api/treatments/%2E%2E", "/api/symptoms/%2E"],
+)
+def test_path_parameters_are_names_not_paths(client: TestClient, path: str) -> None:
+    """The client sends '/api/treatments/..' as '/api': a 404, never a redirect."""
+    r = client.get(path, follow_redirects=False)
+    assert r.status_code == 404, (r.status_code, r.headers.get("location"))
+    assert set(r.json()["error"]) == {"field", "message", "suggestions"}
+
+
+def test_a_page_with_a_trailing_slash_redirects_but_never_off_site(client: TestClient) -> None:
+    r = client.get("/treatments/", follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == "/treatments"
+    r = client.get("//evil.example/", follow_redirects=False)
+    assert r.headers.get("location", "/").startswith("/") and "//" not in r.headers.get(
+        "location", ""
+    )
+
+
+def test_a_drug_is_not_a_symptom(client: TestClient) -> None:
+    r = client.get("/api/symptoms/spinraza")
+    assert r.status_code == 404
+    assert "/api/treatments/nusinersen" in r.json()["error"]["message"]
+    assert client.get("/api/symptoms/too much saliva").json()["concept"] == "drooling"
+
+
+@pytest.mark.parametrize(
+    "path", ["/ask?q=my+son+is+3", "/search?q=baclofen", "/api/ask?q=my+son", "/api/search?q=x"]
+)
+def test_questions_and_searches_are_never_cached(client: TestClient, path: str) -> None:
+    assert client.get(path).headers.get("cache-control") == "no-store"
+
+
+def test_sources_are_paginated_with_links_and_a_total(client: TestClient) -> None:
+    first = client.get("/api/sources?limit=10").json()
+    assert len(first["sources"]) == 10 and first["total"] > 10
+    assert first["next"] == "/api/sources?limit=10&offset=10" and first["previous"] is None
+    second = client.get(first["next"]).json()
+    assert second["previous"] == "/api/sources?limit=10&offset=0"
+    assert {s["source"] for s in first["sources"]}.isdisjoint(
+        s["source"] for s in second["sources"]
+    )
+    default = client.get("/api/sources").json()
+    assert default["limit"] == 25 and len(default["sources"]) <= 25
+    assert client.get("/api/sources?limit=0").status_code == 422
+    page = client.get("/sources?limit=5")
+    assert page.status_code == 200 and page.text.count('class="source"') == 5
+
+
+@pytest.fixture
+def faulty_app(db_path: Path) -> Any:
+    app = create_app(db_path)
+
+    @app.get("/api/fault")
+    @app.get("/fault")
+    async def fault() -> None:
+        raise RuntimeError(f"secret detail in {db_path}")
+
+    app.router.routes[:0] = [app.router.routes.pop(), app.router.routes.pop()]
+    return app
+
+
+@pytest.mark.parametrize("path", ["/api/fault", "/fault"])
+def test_a_server_fault_is_500_with_a_request_id_and_no_path(
+    faulty_app: Any, path: str, caplog: pytest.LogCaptureFixture, db_path: Path
+) -> None:
+    with TestClient(faulty_app) as c:  # raise_server_exceptions: nothing escapes the app
+        r = c.get(path)
+    assert r.status_code == 500
+    rid = r.headers["x-request-id"]
+    assert rid in r.text
+    assert str(db_path) not in r.text and "secret" not in r.text and "Traceback" not in r.text
+    if path.startswith("/api/"):
+        assert set(r.json()["error"]) == {"field", "message", "suggestions"}
+    errors = [rec for rec in caplog.records if rec.levelname == "ERROR"]
+    assert len(errors) == 1 and rid in errors[0].getMessage()
+
+
+def test_a_data_error_is_a_server_fault_not_a_422(db_path: Path, monkeypatch: Any) -> None:
+    from smanav.errors import DataError
+
+    app = create_app(db_path)
+
+    def broken() -> None:
+        raise DataError(
+            "/usr/lib/python3/site-packages/smanav/data/sources.yaml", None, None, "is missing"
+        )
+
+    monkeypatch.setattr(app.state.kb, "get", broken)
+    with TestClient(app) as c:
+        r = c.get("/api/search?q=drooling")
+    assert r.status_code == 500
+    assert "site-packages" not in r.text and r.headers["x-request-id"] in r.text
+
+
+def test_a_missing_error_template_falls_back_to_a_plain_page(
+    db_path: Path, monkeypatch: Any
+) -> None:
+    import jinja2
+
+    from smanav.web import templating
+
+    app = create_app(db_path)
+    env = templating._env()
+    monkeypatch.setattr(env, "loader", jinja2.DictLoader({}))
+    env.cache = None  # the templates already compiled would hide the missing file
+    with TestClient(app) as c:
+        r = c.get("/treatments/nusinersen")
+        missing = c.get("/no/such/page")
+    assert r.status_code == 500 and "There is a problem" in r.text
+    assert "TemplateNotFound" not in r.text and r.headers["x-request-id"] in r.text
+    assert missing.status_code == 404 and "There is no page at /no/such/page" in missing.text
+
+
+def test_openapi_describes_responses_with_the_error_shape(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in json.dumps(doc)
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            ok = op["responses"]["200"]["content"]
+            assert any(media["schema"] for media in ok.values()), (method, path)
+            for code in ("422", "500"):
+                schema = op["responses"][code]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}
+    generate = doc["paths"]["/fhir/CarePlan/$generate"]["post"]
+    assert "application/fhir+json" in generate["responses"]["200"]["content"]
+    assert "application/fhir+json" in generate["requestBody"]["content"]
+    assert "400" in generate["responses"] and "413" in generate["responses"]
+    plan = doc["paths"]["/api/plan"]["post"]["requestBody"]["content"]["application/json"]
+    assert {"required": ["age"]} in plan["schema"]["anyOf"]
+    [domain] = doc["paths"]["/api/treatments"]["get"]["parameters"]
+    assert "breathing" in domain["schema"]["anyOf"][0]["enum"]
+
+
+def test_a_pdf_renders_in_a_worker_while_search_answers(db_path: Path) -> None:
+    """The event loop stays free while WeasyPrint works; the worker is replaced."""
+    import asyncio
+    import os
+    import time
+
+    import httpx
+
+    from smanav.web.pdfpool import PdfPool
+
+    pytest.importorskip("weasyprint")
+    app = create_app(db_path)
+    app.state.pdf = PdfPool(workers=1, max_tasks=1)
+    form = {"age": "30m", "sma_type": "2", "functional_status": "sitter"}
+
+    async def scenario() -> tuple[float, float, int, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            started = time.monotonic()
+            pdf_task = asyncio.create_task(c.post("/plan.pdf", data=form))
+            await asyncio.sleep(0.05)
+            r = await c.get("/api/search", params={"q": "drooling"})
+            assert r.status_code == 200
+            searched = time.monotonic() - started
+            pdf = await pdf_task
+            assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+            rendered = time.monotonic() - started
+        first = await app.state.pdf.run(os.getpid)
+        second = await app.state.pdf.run(os.getpid)
+        return searched, rendered, first, second
+
+    try:
+        searched, rendered, first, second = asyncio.run(scenario())
+    finally:
+        app.state.pdf.shutdown()
+    assert searched < rendered, "search answered before the PDF was done"
+    assert first != second != os.getpid(), "a worker serves max_tasks PDFs, then is replaced"
+
+
+def test_serve_on_a_busy_port_says_so_and_exits_2(cli: Any) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--port", str(port))
+    assert result.code == 2
+    assert f"port {port}" in result.stderr and "in use" in result.stderr
+    assert "Errno" not in result.stderr
+
+
+def test_serve_on_a_bad_host_name_says_so_and_exits_2(cli: Any) -> None:
+    result = cli("serve", "--host", "no-such-host.invalid", "--port", "8")
+    assert result.code == 2 and "--host" in result.stderr

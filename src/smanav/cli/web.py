@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import os
+import socket
 from typing import Annotated
 
 import typer
@@ -10,6 +13,34 @@ from rich.markup import escape
 
 from ..errors import SmanavError
 from . import app, err, state
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _check_address(host: str, port: int) -> None:
+    """Bind the address once before uvicorn does: a busy port or an unknown host is a
+    sentence and exit 2, not uvicorn's "ERROR: [Errno 98]" and exit 3."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise SmanavError(f"--host {host!r} is not an address of this machine ({exc}).") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise SmanavError(
+                    f"port {port} on {host} is in use by another program: "
+                    "stop it or choose another with --port."
+                ) from None
+            raise SmanavError(f"cannot listen on {host}:{port}: {exc.strerror}.") from None
 
 
 @app.command()
@@ -34,6 +65,13 @@ def serve(
     from ..settings import default_db_path
     from ..store import open_kb
 
+    _check_address(host, port)
+    if not os.environ.get("SMANAV_BASE_URL") and not _loopback(host):
+        err.print(
+            "[yellow]Warning:[/] SMANAV_BASE_URL is not set: CDS Hooks cards link to whatever "
+            "host name a client sends. Set it to this server's public address "
+            "(SMANAV_BASE_URL=https://smanav.example.org)."
+        )
     db = state.db or default_db_path()
     open_kb(db)  # build (or rebuild) before the first request, not during it
     err.print(

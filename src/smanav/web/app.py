@@ -643,6 +643,13 @@ class SmanavApp(FastAPI):
     unexpected error's page would go out without CSP or nosniff.
     """
 
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            from .docs import describe
+
+            self.openapi_schema = describe(super().openapi())
+        return self.openapi_schema
+
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeaders(Faults(super().build_middleware_stack()))
 

@@ -53,6 +53,7 @@ def wants_json(request: Request) -> bool:
     path = request.url.path
     return (
         path.startswith(JSON_PREFIXES)
+        or path == "/api"
         or path.endswith(".json")
         or request.query_params.get("format") == "json"
     )
