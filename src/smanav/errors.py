@@ -6,7 +6,7 @@ so the CLI can print it and exit 2, and the API can answer 422, never a tracebac
 
 from __future__ import annotations
 
-__all__ = ["DataError", "InvalidInput", "NotFound", "SmanavError"]
+__all__ = ["DataError", "InstallError", "InvalidInput", "NotFound", "SmanavError", "StoreError"]
 
 
 class SmanavError(Exception):
@@ -44,3 +44,26 @@ class DataError(SmanavError):
         if field:
             where += f", field {field!r}"
         super().__init__(f"{where}: {message}")
+
+
+class StoreError(SmanavError):
+    """The knowledge-base file cannot be used (a folder, not SQLite, damaged, another
+    application's database, locked by a writer): a fault of the setup, not of a request.
+
+    ``str()`` is one sentence for the person at the terminal (it names ``--db`` or
+    ``SMANAV_DB`` and the path they gave); ``public`` is the same without any file path,
+    safe to show an API user (the web layer answers 500 with it); ``detail`` is for logs.
+    """
+
+    def __init__(self, message: str, public: str | None = None, detail: str | None = None) -> None:
+        self.message = message
+        self.public = public or "The knowledge base cannot be opened; the server log says why."
+        self.detail = detail or message
+        super().__init__(message)
+
+
+class InstallError(StoreError):
+    """Data files the installed package must have are missing or unreadable: reinstall.
+
+    Never treated as an empty knowledge base, and never a reason to rebuild the database.
+    """

@@ -23,11 +23,12 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import DataError, NotFound
+from .errors import DataError, InstallError, NotFound
 from .models import Assertion, CareDomain, Certainty, Concept, Evidence, Predicate, Source
 
 __all__ = [
     "CuratedData",
+    "check_installed",
     "KnowledgeBase",
     "data_digest",
     "data_root",
@@ -140,9 +141,42 @@ def _load_kind(
             yield label, _validate(model, rec, label, i)
 
 
-def load_curated(root: Traversable | Path | None = None) -> CuratedData:
-    """Load and cross-check every data file; raise DataError on the first problem."""
+#: The parts every installation has; without one of them the knowledge base would be
+#: silently incomplete (issue 11: a reinstall under a running server rebuilt it with 6
+#: concepts instead of 80).
+REQUIRED_DATA = ("sources.yaml", "hpo.json", "concepts/", "assertions/")
+
+
+def check_installed(root: Traversable | Path | None = None) -> None:
+    """Raise InstallError when a required data file or folder is missing or empty."""
     root = data_root() if root is None else root
+    missing: list[str] = []
+    for part in REQUIRED_DATA:
+        if part.endswith("/"):
+            if not _yaml_files(root, part[:-1]):
+                folder = root / part[:-1]
+                missing.append(f"{part} is {'empty' if folder.is_dir() else 'missing'}")
+        else:
+            f = root / part
+            if not f.is_file():
+                missing.append(f"{part} is missing")
+            elif not f.read_bytes().strip():
+                missing.append(f"{part} is empty")
+    if missing:
+        what = "; ".join(missing)
+        raise InstallError(
+            f"smanav's installed data is incomplete ({what}): reinstall smanav "
+            "(pip install --force-reinstall smanav); the knowledge base was not rebuilt",
+            public="smanav's installed data is incomplete: the server must be reinstalled.",
+            detail=f"data folder {root}: {what}",
+        )
+
+
+def load_curated(root: Traversable | Path | None = None) -> CuratedData:
+    """Load and cross-check every data file; raise DataError on the first problem and
+    InstallError when a required part is missing (never an empty knowledge base)."""
+    root = data_root() if root is None else root
+    check_installed(root)
     data = CuratedData(digest=data_digest(root))
 
     source_file = root / "sources.yaml"
@@ -163,9 +197,21 @@ def load_curated(root: Traversable | Path | None = None) -> CuratedData:
             target[rid] = rec
             data.origin.setdefault(rid, label)
 
-    hpo_file = root / "hpo.json"
-    if hpo_file.is_file():
-        data.hpo = json.loads(hpo_file.read_text(encoding="utf-8"))["terms"]
+    try:
+        hpo = json.loads((root / "hpo.json").read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise DataError("hpo.json", None, None, f"not valid JSON: {exc}") from None
+    if not isinstance(hpo, dict) or not isinstance(hpo.get("terms"), dict) or not hpo["terms"]:
+        raise DataError("hpo.json", None, "terms", "expected a non-empty mapping of HPO terms")
+    data.hpo = hpo["terms"]
+    for prefix, group in (("sources.yaml", data.sources), ("concepts/", data.concepts)):
+        if not group:
+            raise InstallError(
+                f"smanav's installed data is incomplete ({prefix} holds no records): "
+                "reinstall smanav (pip install --force-reinstall smanav)",
+                public="smanav's installed data is incomplete: the server must be reinstalled.",
+                detail=f"data folder {root}: {prefix} holds no records",
+            )
     _cross_check(data)
     return data
 

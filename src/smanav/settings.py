@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["DISCLAIMER", "SETTINGS", "default_db_path"]
+__all__ = ["DISCLAIMER", "SETTINGS", "busy_timeout", "default_db_path", "xdg_db_path"]
 
 #: Shown on every output: smanav organises cited information, it does not advise.
 DISCLAIMER = (
@@ -37,6 +37,12 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
         "Largest file `smanav ingest` and `smanav extract` accept; --max-bytes overrides it.",
     ),
     (
+        "SMANAV_BUSY_TIMEOUT",
+        "30",
+        "Seconds a write waits for another smanav process writing to the same knowledge "
+        "base before giving up with a message (exit 2).",
+    ),
+    (
         "SMANAV_BASE_URL",
         "(the address a request came to)",
         "Public address of the site, used for the links in CDS Hooks cards; set it behind a "
@@ -45,10 +51,38 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def xdg_db_path() -> Path:
+    """The per-user default location; the only one whose folders smanav creates itself."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "smanav" / "smanav.db"
+
+
 def default_db_path() -> Path:
     """Per-user location, so the knowledge base survives upgrades and is not in a repo."""
     env = os.environ.get("SMANAV_DB")
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser() / "smanav" / "smanav.db"
+    return xdg_db_path()
+
+
+#: Default for SMANAV_BUSY_TIMEOUT: long enough for another process's ingest batch or
+#: review decision to commit (issue 11: 4 of 132 concurrent commands gave up after 5 s).
+BUSY_TIMEOUT = 30.0
+
+
+def busy_timeout() -> float:
+    """Seconds a writer waits for the database lock (SMANAV_BUSY_TIMEOUT)."""
+    from .errors import InvalidInput
+
+    raw = os.environ.get("SMANAV_BUSY_TIMEOUT", "").strip()
+    if not raw:
+        return BUSY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86_400:
+        raise InvalidInput(
+            "SMANAV_BUSY_TIMEOUT", f"{raw!r} is not a number of seconds between 0 and 86400"
+        )
+    return value

@@ -17,18 +17,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from .errors import DataError, InvalidInput
+from .errors import DataError, InvalidInput, StoreError
 from .kb import CuratedData, KnowledgeBase, data_digest, load_curated, norm_name, span_sha256
-from .settings import default_db_path
+from .settings import busy_timeout, default_db_path, xdg_db_path
 
 __all__ = [
     "BuildReport",
     "Store",
     "bump_generation",
     "build",
+    "check_path",
     "open_kb",
     "open_store",
     "split_passages",
+    "store_error",
+    "verify",
 ]
 
 SCHEMA_VERSION = "1"
@@ -70,16 +73,176 @@ CURATED_TABLES = (
 )
 
 
+# --- The file named by --db: checked before SQLite touches it ------------------------
+#
+# Issue 11: a folder, a non-SQLite file, a damaged file, another application's database,
+# a path under a regular file each gave a Python traceback, and a missing parent folder
+# was created silently. Each is now one sentence naming --db / SMANAV_DB (StoreError:
+# exit 2 on the CLI, 500 without the path on the API).
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+#: Files up to this size get PRAGMA quick_check on their first open in a process (and
+#: again when their size or mtime changes). Measured: 3 ms for the 2.9 MB shipped
+#: knowledge base, about 3.3 ms per MB, so at most ~0.2 s; larger files are checked by
+#: SQLite page by page as they are read (errors are still one sentence).
+QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
+
+_VERIFIED: dict[str, tuple[int, int]] = {}
+
+
+def _label(path: Path) -> str:
+    if os.environ.get("SMANAV_DB") is None and path == xdg_db_path():
+        return f"The knowledge base {path}"
+    return f"--db (or SMANAV_DB) {path}"
+
+
+def _fault(
+    path: Path, what: str, detail: str | None = None, public: str | None = None
+) -> StoreError:
+    return StoreError(
+        f"{_label(path)} {what}",
+        # What an API user may be told: no paths, no file names.
+        public=public or "The knowledge base cannot be opened; the server log says why.",
+        detail=f"{path}: {detail or what}",
+    )
+
+
+def check_path(path: Path) -> None:
+    """Refuse a path that cannot hold a knowledge base, before SQLite creates anything.
+
+    Only the per-user default location (``~/.local/share/smanav``) has its folders
+    created; a --db whose folder does not exist is a typo more often than a wish.
+    """
+    if path.is_dir():
+        raise _fault(path, "is a folder, not a database file: give a file name such as smanav.db")
+    if path.exists() and not path.is_file():
+        raise _fault(path, "is not a regular file (a device or pipe): give a database file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise _fault(path, f"is under {parent}, which is a file, not a folder")
+            break
+    folder = path.parent
+    if not folder.exists():
+        if path.expanduser().absolute() == xdg_db_path().absolute():
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise _fault(path, f"cannot be created: {exc.strerror}") from None
+        else:
+            raise _fault(path, f"cannot be created: the folder {folder} does not exist")
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(100)
+        except OSError as exc:
+            raise _fault(path, f"cannot be read: {exc.strerror}") from None
+        if head and not head.startswith(SQLITE_HEADER):
+            raise _fault(path, "is not a SQLite database (another kind of file?)")
+        if head and len(head) < 100:
+            raise _fault(path, "is damaged (truncated): rebuild it with `smanav db build`")
+
+
+def store_error(exc: sqlite3.Error, path: Path) -> StoreError | None:
+    """SQLite's own error as one sentence, or None when it is not about the file."""
+    msg = str(exc).lower()
+    if "locked" in msg or "busy" in msg:
+        return _fault(
+            path,
+            "is busy: another smanav process is writing to it and did not finish within "
+            f"{busy_timeout():g} s (SMANAV_BUSY_TIMEOUT); try again when it has finished",
+            str(exc),
+            "The knowledge base is busy with another writer; try again shortly.",
+        )
+    if "malformed" in msg or "not a database" in msg or "disk image" in msg:
+        return _fault(
+            path,
+            "is damaged or not a smanav database: move it away (or delete it) and run "
+            "`smanav db build`",
+            str(exc),
+        )
+    if "readonly" in msg or "read-only" in msg:
+        return _fault(path, "cannot be written (read-only file or folder)", str(exc))
+    if "unable to open" in msg or "disk i/o" in msg:
+        return _fault(path, "cannot be opened (permissions, or a disk error)", str(exc))
+    if "full" in msg:
+        return _fault(path, "cannot be written: the disk is full", str(exc))
+    return None
+
+
+@contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        fault = store_error(exc, path)
+        if fault is None:
+            raise
+        raise fault from None
+
+
+def verify(path: Path) -> None:
+    """A smanav database, undamaged (quick_check when cheap), or a StoreError.
+
+    Read through a read-only connection before anything is written: another
+    application's database must not even get its journal mode changed.
+    """
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with _translated(path):
+        conn = sqlite3.connect(
+            f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=busy_timeout()
+        )
+        try:
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            schema = None
+            if "meta" in tables:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                schema = row[0] if row else None
+            if tables and schema is None:
+                raise _fault(
+                    path,
+                    "is another application's database (it has no smanav tables): give "
+                    "another --db path",
+                )
+            st = path.stat()
+            stamp = (st.st_size, st.st_mtime_ns)
+            key = str(path.resolve())
+            if _VERIFIED.get(key) == stamp or st.st_size > QUICK_CHECK_MAX_BYTES:
+                return
+            rows = conn.execute("PRAGMA quick_check(5)").fetchall()
+            if [tuple(r) for r in rows] != [("ok",)]:
+                raise _fault(
+                    path,
+                    "is damaged: move it away (or delete it) and run `smanav db build`",
+                    "quick_check: " + "; ".join(str(r[0]) for r in rows),
+                )
+            _VERIFIED[key] = stamp
+        finally:
+            conn.close()
+
+
 class Store:
     """An open knowledge-base file. Use as a context manager; it closes what it opens."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
+        with _translated(path):
+            # A writer waits for another one (SMANAV_BUSY_TIMEOUT), then says so.
+            self.conn = sqlite3.connect(
+                str(path), isolation_level=None, check_same_thread=False, timeout=busy_timeout()
+            )
+            try:
+                self.conn.row_factory = sqlite3.Row
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+                self.conn.execute("PRAGMA foreign_keys=ON")
+            except BaseException:
+                self.conn.close()
+                raise
 
     def close(self) -> None:
         self.conn.close()
@@ -94,15 +257,22 @@ class Store:
 
     @contextmanager
     def atomic(self) -> Iterator[sqlite3.Connection]:
-        """One transaction: all of it lands or none of it does (Ctrl-C included)."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """One transaction: all of it lands or none of it does (Ctrl-C included).
+
+        BEGIN IMMEDIATE takes the write lock first, so what is read inside is what is
+        written over; a busy database waits SMANAV_BUSY_TIMEOUT, then is a StoreError.
+        """
+        with _translated(self.path):
+            self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
         else:
-            self.conn.execute("COMMIT")
+            with _translated(self.path):
+                self.conn.execute("COMMIT")
 
     def meta(self, key: str) -> str | None:
         try:
@@ -187,6 +357,9 @@ def build(
     path: Path, sources_dir: Path | None = None, data: CuratedData | None = None
 ) -> BuildReport:
     """Compile the curated data (and supplied source texts) into the SQLite file at `path`."""
+    check_path(path)
+    # Loaded before the file is touched: an incomplete installation (InstallError) or a
+    # bad data file (DataError) leaves the database as it was.
     data = load_curated() if data is None else data
     report = BuildReport(path=path, digest=data.digest)
     if sources_dir is None and os.environ.get("SMANAV_SOURCES"):
@@ -207,8 +380,7 @@ def build(
                 else w
                 for w in report.warnings
             ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with Store(path) as store, store.atomic() as db:
+    with Store(path) as store, store.atomic() as db, _translated(path):
         for stmt in SCHEMA.split(";"):
             if stmt.strip():
                 db.execute(stmt)
@@ -238,6 +410,9 @@ def bump_generation(db: sqlite3.Connection) -> None:
 def _kept_texts(path: Path, data: CuratedData) -> dict[str, str]:
     """Texts supplied at an earlier build that still match: a rebuild must not drop them."""
     kept: dict[str, str] = {}
+    if path.stat().st_size == 0:
+        return kept
+    verify(path)
     with Store(path) as old:
         try:
             rows = old.conn.execute(
@@ -323,11 +498,16 @@ def _names_of(c: object, data: CuratedData) -> list[tuple[str, str]]:
 
 def open_store(path: Path, sources_dir: Path | None = None) -> Store:
     """Open the knowledge base, building it first if it is missing or out of date."""
-    store: Store | None = None
+    check_path(path)
     if path.exists():
+        verify(path)
         store = Store(path)
-        if store.meta("schema") == SCHEMA_VERSION and store.meta("digest") == load_digest():
-            return store
+        try:
+            if store.meta("schema") == SCHEMA_VERSION and store.meta("digest") == load_digest():
+                return store
+        except BaseException:
+            store.close()
+            raise
         store.close()
     build(path, sources_dir)
     return Store(path)
@@ -343,7 +523,7 @@ _KB_CACHE: dict[tuple[str, str], KnowledgeBase] = {}
 def open_kb(db: str | Path | None = None, sources_dir: Path | None = None) -> KnowledgeBase:
     """The knowledge base in memory, loaded once per process and file version."""
     path = Path(db) if db is not None else default_db_path()
-    with open_store(path, sources_dir) as store:
+    with open_store(path, sources_dir) as store, _translated(path):
         key = (str(path.resolve()), store.meta("generation") or "")
         kb = _KB_CACHE.get(key)
         if kb is None:
