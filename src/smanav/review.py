@@ -20,7 +20,7 @@ from .models import Assertion, Concept, Qualifiers
 from .settings import DISCLAIMER, default_db_path
 from .store import Store, bump_generation, open_store
 
-__all__ = ["conflicts_for", "review_decide", "review_list"]
+__all__ = ["ConflictIndex", "conflicts_for", "review_decide", "review_list"]
 
 _AGE = ("age_min_months", "age_max_months", "age_max_exclusive")
 
@@ -33,57 +33,137 @@ def _open(db_path: str | Path | None) -> Store:
     return store
 
 
-def conflicts_for(item: dict[str, Any], kb: KnowledgeBase) -> list[dict[str, Any]]:
-    """Existing assertions that say something different about the same subject."""
-    out = []
+#: A listing shows at most this many disagreeing statements per item (with the total):
+#: 23k accepted items on one subject copied every other one into each item (issue 11:
+#: 99 s, 4.7 GB). `smanav show SUBJECT` lists them all.
+MAX_CONFLICTS = 10
+
+#: Items per page of `review` unless --limit says otherwise.
+DEFAULT_LIMIT = 200
+
+
+class ConflictIndex:
+    """Published statements by (subject, predicate), built once per listing or decision,
+    with each statement's dictionary made at most once."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        Group = tuple[tuple[Any, ...], list[Assertion]]
+        self.groups: dict[tuple[str, str], list[Group]] = {}
+        self.approval_years: dict[tuple[str, str | None], set[str]] = {}
+        where: dict[tuple[Any, ...], list[Assertion]] = {}
+        self.group_of: dict[str, int] = {}
+        # Curated (and label) statements first: they are what an editor checks against.
+        for a in sorted(kb.assertions.values(), key=lambda a: (a.status == "accepted", a.id)):
+            q = a.qualifiers
+            year = str(q.date.year) if q.date is not None else None
+            key = (a.subject, a.predicate.value)
+            group = (
+                (q.age_min_months, q.age_max_months, q.age_max_exclusive),
+                a.object,
+                a.certainty.value,
+                year,
+            )
+            members = where.get((*key, *group))
+            if members is None:
+                members = where[(*key, *group)] = []
+                self.groups.setdefault(key, []).append((group, members))
+            members.append(a)
+            self.group_of[a.id] = id(members)
+            if a.predicate.value == "approved_by" and year is not None:
+                self.approval_years.setdefault((a.subject, a.object), set()).add(year)
+        self._dicts: dict[str, dict[str, Any]] = {}
+        #: Items that say the same thing disagree with the same groups: computed once.
+        self.matching: dict[tuple[Any, ...], list[tuple[str, list[Assertion]]]] = {}
+
+    def statement(self, a: Assertion) -> dict[str, Any]:
+        d = self._dicts.get(a.id)
+        if d is None:
+            d = self._dicts[a.id] = self.kb.statement_dict(a)
+        return d
+
+
+def conflicts_for(
+    item: dict[str, Any],
+    kb: KnowledgeBase,
+    index: ConflictIndex | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Existing assertions that say something different about the same subject (the first
+    `limit` of them; `conflict_count` gives how many there are)."""
+    return _conflicts(item, index or ConflictIndex(kb), limit)[0]
+
+
+def _conflicts(
+    item: dict[str, Any], index: ConflictIndex, limit: int | None
+) -> tuple[list[dict[str, Any]], int]:
+    """Disagreement depends only on a statement's age limits, object, certainty and
+    approval year, so statements are grouped by those once and each item looks at the
+    groups of its subject and predicate, not at every statement (linear listing)."""
     q = item.get("qualifiers") or {}
-    # An approval year the knowledge base already has agrees with it; its other approvals
-    # (a new form, a new dose) are other events, not disagreements.
-    approval_years = {
-        a.qualifiers.date.year
-        for a in kb.about(item["subject"])
-        if a.subject == item["subject"]
-        and a.predicate.value == "approved_by"
-        and a.object == item["object"]
-        and a.qualifiers.date is not None
-    }
-    for a in kb.about(item["subject"]):
-        if a.subject != item["subject"] or a.predicate.value != item["predicate"]:
-            continue
-        if a.id == item["id"]:
-            continue
-        old = a.qualifiers.model_dump(mode="json")
-        reason = None
-        if item["predicate"] == "eligibility":
-            mine = tuple(q.get(k, False if k == "age_max_exclusive" else None) for k in _AGE)
-            theirs = tuple(old[k] for k in _AGE)
-            if mine != theirs and (mine[0], mine[1]) != (None, None):
-                reason = "a different age limit"
-        elif item["predicate"] == "approved_by" and a.object == item["object"]:
-            mine_date, their_date = q.get("date"), old.get("date")
-            agrees = bool(mine_date) and int(str(mine_date)[:4]) in approval_years
-            if mine_date and their_date and mine_date[:4] != their_date[:4] and not agrees:
-                reason = "a different approval date"
-        if reason is None and a.object == item["object"] and a.object is not None:
-            negs = {a.certainty.value, item["certainty"]}
-            if "negated" in negs and "asserted" in negs:
-                reason = "asserted in one source and negated in the other"
-        if reason:
+    mine_age = tuple(q.get(k, False if k == "age_max_exclusive" else None) for k in _AGE)
+    mine_date = q.get("date")
+    subject, predicate, obj = item["subject"], item["predicate"], item["object"]
+    signature = (subject, predicate, obj, item["certainty"], mine_age, mine_date)
+    matching = index.matching.get(signature)
+    if matching is None:
+        matching = index.matching[signature] = _matching(item, index, mine_age, mine_date)
+    total = sum(len(members) for _, members in matching)
+    own = index.group_of.get(item["id"])
+    if own is not None and any(id(members) == own for _, members in matching):
+        total -= 1  # an accepted item is in the knowledge base: not a conflict with itself
+    out: list[dict[str, Any]] = []
+    for reason, members in matching:
+        for a in members:
+            if limit is not None and len(out) >= limit:
+                break
+            if a.id == item["id"]:
+                continue
             out.append(
                 {
                     "reason": reason,
                     "source": item.get("source"),
                     "date": item.get("as_of"),
-                    "existing": kb.statement_dict(a),
+                    "existing": index.statement(a),
                 }
             )
-    return out
+    return out, total
 
 
-def _item_view(row: Any, kb: KnowledgeBase, texts: dict[str, str]) -> dict[str, Any]:
+def _matching(
+    item: dict[str, Any], index: ConflictIndex, mine_age: tuple[Any, ...], mine_date: Any
+) -> list[tuple[str, list[Assertion]]]:
+    """The groups of statements the item disagrees with, each with the reason."""
+    subject, predicate, obj = item["subject"], item["predicate"], item["object"]
+    years = index.approval_years.get((subject, obj), set())
+    agrees = bool(mine_date) and str(mine_date)[:4] in years
+    matching: list[tuple[str, list[Assertion]]] = []
+    for (age, their_obj, certainty, year), members in index.groups.get((subject, predicate), []):
+        reason = None
+        if predicate == "eligibility":
+            if mine_age != age and (mine_age[0], mine_age[1]) != (None, None):
+                reason = "a different age limit"
+        elif (
+            predicate == "approved_by"
+            and their_obj == obj
+            and mine_date
+            and year
+            and str(mine_date)[:4] != year
+            and not agrees
+        ):
+            reason = "a different approval date"
+        negated = {certainty, item["certainty"]} == {"negated", "asserted"}
+        if reason is None and their_obj == obj and obj is not None and negated:
+            reason = "asserted in one source and negated in the other"
+        if reason is not None:
+            matching.append((reason, members))
+    return matching
+
+
+def _item_view(row: Any, index: ConflictIndex, text: str) -> dict[str, Any]:
     item = json.loads(row["json"])
     ev = item["evidence"][0]
-    text = texts.get(row["source_id"], "")
+    conflicts, total = _conflicts(item, index, MAX_CONFLICTS)
     return {
         "id": row["id"],
         "status": row["status"],
@@ -98,18 +178,32 @@ def _item_view(row: Any, kb: KnowledgeBase, texts: dict[str, str]) -> dict[str, 
         "confidence": item["confidence"],
         "new_concepts": item["new_concepts"],
         "passage": {"start": ev["start"], "end": ev["end"], "text": text[ev["start"] : ev["end"]]},
-        "conflicts": conflicts_for(item, kb),
+        "conflicts": conflicts,
+        "conflict_count": total,
     }
 
 
+_STATUSES = ("pending", "accepted", "rejected", "superseded", "all")
+
+
 def review_list(
-    db_path: str | Path | None = None, document: str | None = None, status: str = "pending"
+    db_path: str | Path | None = None,
+    document: str | None = None,
+    status: str = "pending",
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
 ) -> dict[str, Any]:
-    """Queued assertions grouped by document, each with its passage and any conflict."""
-    if status not in ("pending", "accepted", "rejected", "superseded", "all"):
-        raise InvalidInput("--status", f"{status!r} is not pending, accepted, rejected or all")
+    """Queued assertions grouped by document, each with its passage and any conflict;
+    one page of `limit` items from `offset` (in document, then passage order)."""
+    if status not in _STATUSES:
+        raise InvalidInput(
+            "--status", f"{status!r} is not pending, accepted, rejected, superseded or all"
+        )
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidInput("--limit", f"must be 1 or more, not {limit!r}")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidInput("--offset", f"must be 0 or more, not {offset!r}")
     with _open(db_path) as store:
-        kb = KnowledgeBase.from_store(store)
         docs = store.conn.execute(
             "SELECT * FROM ingest_documents ORDER BY ingested_at, source_id"
         ).fetchall()
@@ -117,32 +211,51 @@ def review_list(
             docs = [d for d in docs if _matches(d, document)]
             if not docs:
                 raise InvalidInput("--document", f"no ingested document {document!r}")
-        out = []
-        for d in docs:
-            sql = "SELECT * FROM review_queue WHERE source_id = ?"
-            args: list[Any] = [d["source_id"]]
-            if status != "all":
-                sql += " AND status = ?"
-                args.append(status)
-            rows = store.conn.execute(sql + " ORDER BY id", args).fetchall()
-            if not rows:
-                continue
-            texts = {d["source_id"]: store.text_of(d["source_id"]) or ""}
-            items = [_item_view(r, kb, texts) for r in rows]
-            items.sort(key=lambda i: (i["passage"]["start"], i["predicate"], i["id"]))
-            out.append(
-                {
-                    "source": d["source_id"],
-                    "title": d["title"],
-                    "path": d["path"],
-                    "version": d["version"],
-                    "last_updated": d["last_updated"],
-                    "assertions": items,
-                }
-            )
+        by_id = {d["source_id"]: d for d in docs}
+        where = "q.source_id IN (SELECT value FROM json_each(?))"
+        args: list[Any] = [json.dumps(list(by_id))]
+        if status != "all":
+            where += " AND q.status = ?"
+            args.append(status)
+        base = (
+            "FROM review_queue q JOIN ingest_documents d ON d.source_id = q.source_id "
+            f"WHERE {where}"
+        )
+        total = store.conn.execute(f"SELECT COUNT(*) {base}", args).fetchone()[0]
+        rows = store.conn.execute(
+            f"SELECT q.* {base} ORDER BY d.ingested_at, d.source_id, "
+            "json_extract(q.json, '$.evidence[0].start'), q.predicate, q.id LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        ).fetchall()
+        out: list[dict[str, Any]] = []
+        if rows:
+            index = ConflictIndex(KnowledgeBase.from_store(store))
+            for r in rows:
+                sid = r["source_id"]
+                if not out or out[-1]["source"] != sid:
+                    d = by_id[sid]
+                    out.append(
+                        {
+                            "source": sid,
+                            "title": d["title"],
+                            "path": d["path"],
+                            "version": d["version"],
+                            "last_updated": d["last_updated"],
+                            "assertions": [],
+                            "_text": store.text_of(sid) or "",
+                        }
+                    )
+                out[-1]["assertions"].append(_item_view(r, index, out[-1]["_text"]))
+            for d in out:
+                del d["_text"]
+    count = sum(len(d["assertions"]) for d in out)
     return {
         "documents": out,
-        "count": sum(len(d["assertions"]) for d in out),
+        "count": count,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + count if offset + count < total else None,
         "disclaimer": DISCLAIMER,
     }
 
@@ -162,7 +275,9 @@ def _concept_id(new: dict[str, Any], kb: KnowledgeBase) -> str:
 _DEFAULT_DOMAIN = {"drug": "symptom-medicines", "drug_class": "symptom-medicines"}
 
 
-def _accept(store: Store, row: Any, kb: KnowledgeBase, now: str) -> dict[str, Any]:
+def _accept(
+    store: Store, row: Any, kb: KnowledgeBase, index: ConflictIndex, now: str
+) -> dict[str, Any]:
     item = json.loads(row["json"])
     ids = {c["id"]: _concept_id(c, kb) for c in item["new_concepts"]}
     db = store.conn
@@ -228,7 +343,8 @@ def _accept(store: Store, row: Any, kb: KnowledgeBase, now: str) -> dict[str, An
     db.execute(
         "UPDATE review_queue SET status = 'accepted', decided_at = ? WHERE id = ?", (now, row["id"])
     )
-    return {"id": a.id, "conflicts": conflicts_for({**item, "id": a.id}, kb)}
+    conflicts, total = _conflicts({**item, "id": a.id}, index, MAX_CONFLICTS)
+    return {"id": a.id, "conflicts": conflicts, "conflict_count": total}
 
 
 def review_decide(
@@ -253,13 +369,14 @@ def review_decide(
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     accepted: list[dict[str, Any]] = []
     rejected: list[str] = []
-    with _open(db_path) as store:
+    with _open(db_path) as store, store.atomic() as db:
+        # Read and written under one write lock (BEGIN IMMEDIATE): a concurrent ingest's
+        # `superseded` mark cannot be read as pending here and then overwritten.
         pending = {
-            r["id"]: r
-            for r in store.conn.execute("SELECT * FROM review_queue WHERE status = 'pending'")
+            r["id"]: r for r in db.execute("SELECT * FROM review_queue WHERE status = 'pending'")
         }
         if document is not None:
-            docs = store.conn.execute("SELECT * FROM ingest_documents").fetchall()
+            docs = db.execute("SELECT * FROM ingest_documents").fetchall()
             keep = {d["source_id"] for d in docs if _matches(d, document)}
             if not keep:
                 raise InvalidInput("--document", f"no ingested document {document!r}")
@@ -274,20 +391,21 @@ def review_decide(
         if reject_all:
             reject = sorted(set(pending) - set(accept))
         kb = KnowledgeBase.from_store(store)
-        with store.atomic() as db:
-            for i in accept:
-                accepted.append(_accept(store, pending[i], kb, now))
-            for i in reject:
-                db.execute(
-                    "UPDATE review_queue SET status = 'rejected', decided_at = ? WHERE id = ?",
-                    (now, i),
-                )
-                rejected.append(i)
-            if accepted:
-                bump_generation(db)
+        index = ConflictIndex(kb)
+        for i in accept:
+            accepted.append(_accept(store, pending[i], kb, index, now))
+        for i in reject:
+            db.execute(
+                "UPDATE review_queue SET status = 'rejected', decided_at = ? WHERE id = ?",
+                (now, i),
+            )
+            rejected.append(i)
+        if accepted:
+            bump_generation(db)
     return {
         "accepted": [a["id"] for a in accepted],
         "rejected": rejected,
         "conflicts": [{"id": a["id"], **c} for a in accepted for c in a["conflicts"]],
+        "conflict_count": sum(a["conflict_count"] for a in accepted),
         "disclaimer": DISCLAIMER,
     }
