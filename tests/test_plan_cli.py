@@ -84,7 +84,7 @@ def test_output_file(cli: Cli, tmp_path: Path, fmt: str, check: Callable[[bytes]
     assert res.code == 0, res.stderr
     assert check(target.read_bytes())
     assert f"Wrote the {fmt} plan to" in res.stdout
-    assert not list(tmp_path.glob(".smanav-plan-*"))
+    assert not list(tmp_path.glob(".*.tmp"))
 
 
 @pytest.mark.parametrize(

@@ -200,4 +200,6 @@ def export(kb: KnowledgeBase, fmt: str) -> str:
         from .fhir import plan_definitions
 
         return json.dumps(plan_definitions(kb), ensure_ascii=False, indent=2) + "\n"
-    raise InvalidInput("--format", f"{fmt!r} is not an export format", list(FORMATS))
+    raise InvalidInput(
+        "--format", f"{fmt!r} is not an export format: use {', '.join(FORMATS)}", list(FORMATS)
+    )

@@ -9,15 +9,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from . import JsonOpt, app, db_app, disclaimer, emit_json, err, kb, out, state
+from . import JsonOpt, app, db_app, disclaimer, emit_json, err, kb, nonempty, out, state
 
 
 # --- db -----------------------------------------------------------------------------
 @db_app.command("build")
 def db_build(
     sources: Annotated[
-        Path | None,
-        typer.Option(help="Folder with the source articles, so statements show their quotes."),
+        str | None,
+        typer.Option(
+            help="Folder with the source articles, so statements show their quotes.",
+            callback=nonempty,
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -25,7 +28,7 @@ def db_build(
     from ..settings import default_db_path
     from ..store import build
 
-    report = build(state.db or default_db_path(), sources)
+    report = build(state.db or default_db_path(), Path(sources) if sources else None)
     result = {
         "db": str(report.path),
         "sources": report.sources,
@@ -52,7 +55,9 @@ def db_build(
 def treatments(
     domain: Annotated[
         str | None,
-        typer.Option(help="Only one care domain, e.g. breathing, rehabilitation."),
+        typer.Option(
+            help="Only one care domain, e.g. breathing, rehabilitation.", callback=nonempty
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -127,7 +132,9 @@ def sources(as_json: JsonOpt = False) -> None:
 
 @app.command()
 def show(
-    name: Annotated[str, typer.Argument(help="Generic, brand, synonym or everyday name.")],
+    name: Annotated[
+        str, typer.Argument(help="Generic, brand, synonym or everyday name.", callback=nonempty)
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Everything the sources say about one treatment, symptom or other concept."""

@@ -9,13 +9,14 @@ from typing import Annotated
 import typer
 
 from ..errors import InvalidInput
-from . import app, err, kb
+from . import app, err, kb, nonempty, write_output
 
 
 @app.command()
 def export(
     fmt: Annotated[
-        str | None, typer.Option("--format", "-f", help="jsonld (default), csv or fhir.")
+        str | None,
+        typer.Option("--format", "-f", help="jsonld (default), csv or fhir.", callback=nonempty),
     ] = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write to this file.")
@@ -27,12 +28,9 @@ def export(
 
     if as_json and fmt not in (None, "jsonld"):
         raise InvalidInput("--format", f"--json and --format {fmt} ask for different formats")
-    text = run_export(kb(), fmt or "jsonld")
+    text = run_export(kb(), "jsonld" if fmt is None else fmt)
     if output is None:
         sys.stdout.write(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput("-o", f"cannot write {output}: {exc.strerror}") from None
-    err.print(f"Wrote {output}")
+    write_output(output, text.encode("utf-8"), "-o")
+    err.print(f"Wrote {output}", markup=False)

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from . import JsonOpt, app, disclaimer, emit_json, err, out, state
+from . import JsonOpt, app, disclaimer, emit_json, err, nonempty, out, state
 
 PathsArg = Annotated[
     list[Path],
@@ -22,6 +22,7 @@ MaxBytesOpt = Annotated[
         "--max-bytes",
         help="Refuse files larger than this (default 20 MB, or $SMANAV_MAX_BYTES).",
         envvar="SMANAV_MAX_BYTES",
+        min=1,
     ),
 ]
 
@@ -55,11 +56,14 @@ def ingest(
     ] = 0,
     scheduler: Annotated[
         str | None,
-        typer.Option(help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+        typer.Option(
+            help="Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786.",
+            callback=nonempty,
+        ),
     ] = None,
     max_bytes: MaxBytesOpt = None,
     batch_size: Annotated[
-        int | None, typer.Option(help="Documents per Dask task (default: automatic).")
+        int | None, typer.Option(help="Documents per Dask task (default: automatic).", min=1)
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -153,18 +157,35 @@ def _ids(values: list[str] | None) -> list[str]:
 @app.command()
 def review(
     document: Annotated[
-        str | None, typer.Option(help="Only this document (source id, path, file name or title).")
+        str | None,
+        typer.Option(
+            help="Only this document (source id, path, file name or title).", callback=nonempty
+        ),
     ] = None,
     status: Annotated[
-        str, typer.Option(help="List pending, accepted, rejected or all assertions.")
+        str,
+        typer.Option(
+            help="List pending, accepted, rejected, superseded or all assertions.",
+            callback=nonempty,
+        ),
     ] = "pending",
+    limit: Annotated[
+        int, typer.Option(help="List at most this many assertions (a page).", min=1)
+    ] = 200,
+    offset: Annotated[
+        int, typer.Option(help="Skip this many first (the next page: --offset 200).", min=0)
+    ] = 0,
     accept: Annotated[
         list[str] | None,
-        typer.Option("--accept", help="Accept these ids (repeat or comma-separate)."),
+        typer.Option(
+            "--accept", help="Accept these ids (repeat or comma-separate).", callback=nonempty
+        ),
     ] = None,
     reject: Annotated[
         list[str] | None,
-        typer.Option("--reject", help="Reject these ids (repeat or comma-separate)."),
+        typer.Option(
+            "--reject", help="Reject these ids (repeat or comma-separate).", callback=nonempty
+        ),
     ] = None,
     accept_all: Annotated[
         bool, typer.Option("--accept-all", help="Accept every pending one (of --document).")
@@ -186,9 +207,14 @@ def review(
         out.print(f"{len(result['accepted'])} accepted, {len(result['rejected'])} rejected.")
         for c in result["conflicts"]:
             _print_conflict(c["id"], c)
+        more = result["conflict_count"] - len(result["conflicts"])
+        if more > 0:
+            out.print(
+                f"    [yellow]and {more} more conflicts[/] (see `smanav review --status accepted`)"
+            )
         disclaimer()
         return
-    listing = review_list(db, document, status)
+    listing = review_list(db, document, status, limit, offset)
     if as_json:
         emit_json(listing)
         return
@@ -205,9 +231,16 @@ def review(
             )
             for c in a["conflicts"]:
                 _print_conflict(a["id"], c)
+            more = a["conflict_count"] - len(a["conflicts"])
+            if more > 0:
+                out.print(f"    [yellow]and {more} more conflicts[/] (smanav show {a['subject']})")
+    shown = f"{listing['count']} of {listing['total']} shown"
+    if listing["offset"]:
+        shown += f" (from {listing['offset'] + 1})"
+    if listing["next_offset"] is not None:
+        shown += f"; the next page: --offset {listing['next_offset']}"
     out.print(
-        f"\n{listing['count']} shown. Accept with `smanav review --accept ID`, "
-        "or `--accept-all --document X`."
+        f"\n{shown}. Accept with `smanav review --accept ID`, or `--accept-all --document X`."
     )
     disclaimer()
 

@@ -3,85 +3,145 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from ..errors import InvalidInput
-from . import app, disclaimer, kb, out
+from . import app, disclaimer, kb, nonempty, out, write_output
 
 FORMATS = ("json", "markdown", "html", "pdf", "fhir")
 MAX_PROFILE_BYTES = 1_000_000
 
 
-def _read_profile(where: str) -> dict[str, Any]:
-    """A JSON profile from a file or stdin ("-"), with a clear message for each failure."""
-    if where == "-":
-        raw = sys.stdin.buffer.read(MAX_PROFILE_BYTES + 1)
-        name = "standard input"
-    else:
-        path = Path(where)
-        if not path.is_file():
-            raise InvalidInput("--profile", f"{where} is not a readable file")
-        if path.stat().st_size > MAX_PROFILE_BYTES:
-            raise InvalidInput("--profile", f"{where} is over {MAX_PROFILE_BYTES} bytes")
-        raw = path.read_bytes()
-        name = where
-    if len(raw) > MAX_PROFILE_BYTES:
-        raise InvalidInput("--profile", f"{name} is over {MAX_PROFILE_BYTES} bytes")
+#: A profile is a flat object of a dozen fields; lists of names are one level down.
+MAX_PROFILE_DEPTH = 32
+#: Integers longer than this are not ages, weights or copy numbers (and Python refuses
+#: to convert over 4,300 digits with a ValueError).
+MAX_INT_DIGITS = 30
+
+
+class _Refused(ValueError):
+    """A JSON value the profile parser will not build (huge integer, NaN)."""
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Refused(f"holds an integer of {len(text.lstrip('-'))} digits")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _Refused(f"holds a number too large to use ({text[:20]}…)")
+    return value
+
+
+def _parse_constant(text: str) -> Any:
+    raise _Refused(f"holds {text}, which is not a JSON number")
+
+
+def parse_profile(raw: bytes, name: str) -> dict[str, Any]:
+    """Bytes to a profile object, refusing what JSON allows but a profile never holds:
+    deep nesting, huge integers, NaN, lone surrogates (issue 11: each was a traceback)."""
     try:
-        data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput("--profile", f"{name} is not UTF-8 text (a binary file?)") from None
+    try:
+        data = json.loads(
+            text,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             "--profile", f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except _Refused as exc:
+        raise InvalidInput("--profile", f"{name} {exc}") from None
+    except RecursionError:
+        raise InvalidInput(
+            "--profile", f"{name} is nested too deeply (at most {MAX_PROFILE_DEPTH} levels)"
+        ) from None
     if not isinstance(data, dict):
         raise InvalidInput("--profile", f"{name} must hold a JSON object of profile fields")
+    # Walked without recursion: depth and text that cannot be encoded (lone surrogates).
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_PROFILE_DEPTH:
+            raise InvalidInput(
+                "--profile", f"{name} is nested too deeply (at most {MAX_PROFILE_DEPTH} levels)"
+            )
+        if isinstance(value, dict):
+            for k, v in value.items():
+                stack.append((k, depth))
+                stack.append((v, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidInput(
+                    "--profile",
+                    f"{name} holds a lone surrogate (\\u{ord(value[_bad(value)]):04x}),"
+                    " which is not text",
+                ) from None
     return data
 
 
-def _write(target: Path, data: bytes) -> None:
-    """Write next to the target, then rename: a failed write never leaves half a file."""
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InvalidInput("--output", f"folder {folder} does not exist")
-    if target.is_dir():
-        raise InvalidInput("--output", f"{target} is a folder: give a file name")
+def _bad(text: str) -> int:
+    return next(i for i, ch in enumerate(text) if 0xD800 <= ord(ch) <= 0xDFFF)
+
+
+def _read_profile(where: str) -> dict[str, Any]:
+    """A JSON profile from a file or stdin ("-"), with a clear message for each failure."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".smanav-plan-")
+        if where == "-":
+            raw = sys.stdin.buffer.read(MAX_PROFILE_BYTES + 1)
+            name = "standard input"
+        else:
+            path = Path(where)
+            if not path.is_file():
+                raise InvalidInput("--profile", f"{where} is not a readable file")
+            if path.stat().st_size > MAX_PROFILE_BYTES:
+                raise InvalidInput("--profile", f"{where} is over {MAX_PROFILE_BYTES} bytes")
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_PROFILE_BYTES + 1)
+            name = where
     except OSError as exc:
-        raise InvalidInput("--output", f"cannot write in {folder}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InvalidInput("--output", f"cannot write {target}: {exc.strerror}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        source = "standard input" if where == "-" else where
+        raise InvalidInput("--profile", f"cannot read {source}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_PROFILE_BYTES:
+        raise InvalidInput("--profile", f"{name} is over {MAX_PROFILE_BYTES} bytes")
+    return parse_profile(raw, name)
 
 
 @app.command("plan")
 def plan_cmd(
-    age: Annotated[str | None, typer.Option(help="Age: months (30) or '8m', '3y', '2y6m'.")] = None,
+    age: Annotated[
+        str | None, typer.Option(help="Age: months (30) or '8m', '3y', '2y6m'.", callback=nonempty)
+    ] = None,
     sma_type: Annotated[
         str | None,
         typer.Option(
             "--type",
             help="SMA type 0-4, 'presymptomatic' (found by screening, no type yet) or 'unknown'.",
+            callback=nonempty,
         ),
     ] = None,
-    smn2: Annotated[str | None, typer.Option(help="SMN2 copy number (1-8), if known.")] = None,
+    smn2: Annotated[
+        str | None, typer.Option(help="SMN2 copy number (1-8), if known.", callback=nonempty)
+    ] = None,
     status: Annotated[
-        str | None, typer.Option(help="Functional status: non-sitter, sitter or walker.")
+        str | None,
+        typer.Option(help="Functional status: non-sitter, sitter or walker.", callback=nonempty),
     ] = None,
     symptom: Annotated[
         list[str] | None,
@@ -103,17 +163,20 @@ def plan_cmd(
         bool, typer.Option("--spinal-fusion", help="The spine has been fused (surgery).")
     ] = False,
     weight: Annotated[
-        str | None, typer.Option(help="Body weight in kilograms, e.g. 7.5 or '7.5 kg'.")
+        str | None,
+        typer.Option(help="Body weight in kilograms, e.g. 7.5 or '7.5 kg'.", callback=nonempty),
     ] = None,
     pregnancy: Annotated[
         str | None,
-        typer.Option(help="no, pregnant, planning or breastfeeding (asked from 10 years)."),
+        typer.Option(
+            help="no, pregnant, planning or breastfeeding (asked from 10 years).", callback=nonempty
+        ),
     ] = None,
     breathing_support: Annotated[
         str | None,
-        typer.Option(help="none, night-niv, continuous-niv or tracheostomy."),
+        typer.Option(help="none, night-niv, continuous-niv or tracheostomy.", callback=nonempty),
     ] = None,
-    feeding: Annotated[str | None, typer.Option(help="mouth or tube.")] = None,
+    feeding: Annotated[str | None, typer.Option(help="mouth or tube.", callback=nonempty)] = None,
     liver_disease: Annotated[
         bool, typer.Option("--liver-disease", help="Has liver disease.")
     ] = False,
@@ -122,14 +185,22 @@ def plan_cmd(
     ] = False,
     region: Annotated[
         str | None,
-        typer.Option(help="Whose labels apply: US (FDA, the default) or EU (EMA)."),
+        typer.Option(
+            help="Whose labels apply: US (FDA, the default) or EU (EMA).", callback=nonempty
+        ),
     ] = None,
     profile: Annotated[
         str | None,
-        typer.Option(help="A JSON profile file, or '-' for standard input (instead of flags)."),
+        typer.Option(
+            help="A JSON profile file, or '-' for standard input (instead of flags).",
+            callback=nonempty,
+        ),
     ] = None,
     fmt: Annotated[
-        str | None, typer.Option("--format", help="json, markdown (default), html, pdf or fhir.")
+        str | None,
+        typer.Option(
+            "--format", help="json, markdown (default), html, pdf or fhir.", callback=nonempty
+        ),
     ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead.")
@@ -183,7 +254,7 @@ def plan_cmd(
         raise InvalidInput("--output", "a PDF is binary: write it to a file with -o plan.pdf")
     body = _render(plan, chosen)
     if output is not None:
-        _write(output, body)
+        write_output(output, body)
         out.print(f"Wrote the {chosen} plan to {output}.", markup=False)
         disclaimer()
     elif chosen == "pdf":

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from . import JsonOpt, app, disclaimer, emit_json, kb, out
+from . import JsonOpt, app, disclaimer, emit_json, kb, nonempty, out
 
 DenseOpt = Annotated[
     bool | None,
@@ -25,8 +25,12 @@ def _quote(text: str | None, width: int = 400) -> str:
 
 @app.command("search")
 def search_cmd(
-    query: Annotated[str, typer.Argument(help="Words to look for, in everyday language.")],
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many results (1-100).")] = 10,
+    query: Annotated[
+        str, typer.Argument(help="Words to look for, in everyday language.", callback=nonempty)
+    ],
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="How many results (1-100).", min=1, max=100)
+    ] = 10,
     dense: DenseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -67,7 +71,9 @@ def _print_passage(p: dict[str, Any]) -> None:
 
 @app.command("ask")
 def ask_cmd(
-    question: Annotated[str, typer.Argument(help="A question in everyday words.")],
+    question: Annotated[
+        str, typer.Argument(help="A question in everyday words.", callback=nonempty)
+    ],
     dense: DenseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
