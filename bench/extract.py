@@ -4,6 +4,7 @@ ingest throughput on a generated 10 MB corpus with 1 and 2 Dask workers.
     python bench/extract.py                       # everything (peers where installed)
     python bench/extract.py --skip-ingest         # extraction only
     python bench/extract.py --corpus-mb 2         # a smaller generated corpus
+    python bench/extract.py --linear 1,4,16       # one document of 1, 4, 16 MB: seconds each
 
 Peers, each with the same lexicon smanav compiles (knowledge-base names, the drug
 dictionary, HPO terms and synonyms, ~130 k surface forms):
@@ -280,13 +281,64 @@ def bench_ingest(megabytes: float, workers: list[int]) -> dict[str, Any]:
     return {"documents": n, "bytes": size, "runs": runs}
 
 
+def one_document(megabytes: float, lex: Lexicon, seed: int = 7) -> str:
+    """One large document: the generated corpus's articles, one after another."""
+    tmp = Path(tempfile.mkdtemp(prefix="smanav-linear-"))
+    try:
+        make_corpus(tmp, megabytes, lex, seed)
+        return "\n\n".join(f.read_text("utf-8") for f in sorted(tmp.glob("*.txt")))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench_linear(sizes: list[float]) -> list[dict[str, Any]]:
+    """Extraction time of one document of each size: linear means seconds per MB stay flat."""
+    tmp = Path(tempfile.mkdtemp(prefix="smanav-linear-db-"))
+    try:
+        build(tmp / "base.db", CORPUS)
+        kb = open_kb(tmp / "base.db")
+        lex = lexicon(kb)
+        extract_text("warm-up: baclofen may ease spasticity.", lex)
+        rows = []
+        for mb in sizes:
+            text = one_document(mb, lex)
+            t0 = time.perf_counter()
+            result = extract_text(text, lex)
+            secs = time.perf_counter() - t0
+            rows.append(
+                {
+                    "mb": len(text.encode("utf-8")) / 1e6,
+                    "seconds": secs,
+                    "s_per_mb": secs / (len(text.encode("utf-8")) / 1e6),
+                    "mentions": len(result["mentions"]),
+                    "assertions": len(result["assertions"]),
+                }
+            )
+            r = rows[-1]
+            print(
+                f"  {r['mb']:6.1f} MB  {secs:8.1f} s  {r['s_per_mb']:6.2f} s/MB  "
+                f"{r['mentions']} mentions  {r['assertions']} assertions",
+                flush=True,
+            )
+        return rows
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--corpus-mb", type=float, default=10.0)
     ap.add_argument("--skip-ingest", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--linear", help="sizes in MB of single documents, e.g. 1,4,16")
     args = ap.parse_args()
+    if args.linear:
+        print("Extraction of one large document (generated articles, one after another)")
+        rows = bench_linear([float(x) for x in args.linear.split(",")])
+        if args.json:
+            print(json.dumps(rows, indent=1))
+        return
     out: dict[str, Any] = {"extract": bench_extract(args.rounds)}
     ex = out["extract"]
     print(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -61,8 +62,17 @@ class Sentence:
 
 
 # --- sentences ------------------------------------------------------------------------
-_BREAK = re.compile(r"[.!?]+[\"'”’)]*\s+(?=[A-Z0-9\"“(])")
+#: A sentence end. The look-behind starts a try only at the first of a run of stops
+#: ("....."): a later stop of the run ends at the same place, so it would fail alike,
+#: and trying each one would be quadratic in the run's length.
+_BREAK = re.compile(r"(?<![.!?])[.!?]+[\"'”’)]*\s+(?=[A-Z0-9\"“(])")
 _ABBREV = re.compile(r"(?:\b[A-Za-z]|\bU\.S|\be\.g|\bi\.e|\bvs|\bDr|\bMr|\bMrs|\bMs|\bNo|\bSt)$")
+#: Its longest form ("U.S", "Mrs" and a word boundary) ends within this many characters.
+_ABBREV_REACH = 8
+#: A longer "sentence" (a page without full stops) is cut at a space near this length:
+#: the rules relate every pair of mentions in a sentence, so an uncut one would make
+#: extraction quadratic in its length. The founding articles' longest is 224 characters.
+MAX_SENTENCE = 1000
 
 
 def sentences(text: str, mentions: list[Mention]) -> list[Sentence]:
@@ -79,13 +89,17 @@ def sentences(text: str, mentions: list[Mention]) -> list[Sentence]:
             section += 1
         cuts = [0]
         for m in _BREAK.finditer(body):
-            if _ABBREV.search(body[: m.start()]) and body[m.start()] == ".":
+            # The abbreviation must end where the stop starts: search only the few
+            # characters before it (pos/endpos keep \b and $ as on the whole prefix).
+            p = m.start()
+            if body[p] == "." and _ABBREV.search(body, max(0, p - _ABBREV_REACH), p):
                 continue
             cuts.append(m.end())
         cuts.append(len(body))
         for a, b in zip(cuts, cuts[1:], strict=False):
-            if body[a:b].strip():
-                out.append(Sentence(line.start() + a, line.start() + b, [], heading, section))
+            for c, d in _pieces(body, a, b):
+                if body[c:d].strip():
+                    out.append(Sentence(line.start() + c, line.start() + d, [], heading, section))
     i = 0
     for s in out:  # mentions are sorted; so are sentences
         while i < len(mentions) and mentions[i].start < s.end:
@@ -93,6 +107,16 @@ def sentences(text: str, mentions: list[Mention]) -> list[Sentence]:
                 s.mentions.append(mentions[i])
             i += 1
     return out
+
+
+def _pieces(body: str, a: int, b: int) -> Iterator[tuple[int, int]]:
+    """body[a:b] whole, or cut after the last space within MAX_SENTENCE characters."""
+    while b - a > MAX_SENTENCE:
+        cut = body.rfind(" ", a + MAX_SENTENCE // 2, a + MAX_SENTENCE)
+        cut = a + MAX_SENTENCE if cut < 0 else cut + 1
+        yield a, cut
+        a = cut
+    yield a, b
 
 
 # --- cues -----------------------------------------------------------------------------
@@ -141,6 +165,20 @@ _HEADING_TREAT = ["treatment", "treatments", "treating", "management", "managing
 _LIST_SEP = re.compile(r"^(?:[\s,;/()&]|\band\b|\bor\b|\bthe\b|\ba\b|\ban\b|\bas well as\b)*$")
 
 
+def _unique(ms: list[Mention]) -> list[Mention]:
+    """The first mention of each concept, in order. Within one sentence and cue a
+    second mention of a concept only repeats an assertion already made (a no-op), so
+    rules pair these instead of every mention: a sentence naming many drugs no longer
+    costs the product of its mentions."""
+    seen: set[str] = set()
+    out = []
+    for m in ms:
+        if m.concept not in seen:
+            seen.add(m.concept)
+            out.append(m)
+    return out
+
+
 def _is_list_gap(text: str, a: Mention, b: Mention) -> bool:
     return bool(_LIST_SEP.match(text[a.end : b.start]))
 
@@ -166,8 +204,20 @@ class _Doc:
         self.text = text
         self.sents = sents
         self.mentions = [m for x in sents for m in x.mentions]
+        #: Mention starts in order (sentences and their mentions are sorted), for bisect.
+        self._starts = [m.start for m in self.mentions]
+        #: Each section's heading (the first heading sentence of that section) and the
+        #: index one past its last sentence: sections number sentences in order.
+        self._heading: dict[int, Sentence] = {}
+        self._section_end: dict[int, int] = {}
+        for j, x in enumerate(sents):
+            if x.heading:
+                self._heading.setdefault(x.section, x)
+            self._section_end[x.section] = j + 1
         self._cert: dict[tuple[int, int], tuple[list[tuple[int, int]], bool]] = {}
         self.found: dict[tuple[str, str, str | None, str | None], Found] = {}
+        #: (key, span) pairs already added: adding one again is a no-op, skipped early.
+        self._done: set[tuple[tuple[str, str, str | None, str | None], tuple[int, int]]] = set()
         r = rules()
         self.cue = r["cues"]
         self.hedges = r["hedge_cues"]
@@ -178,6 +228,10 @@ class _Doc:
     def add(self, f: Found, cue: tuple[int, int] | None = None) -> None:
         if f.object is not None and f.object.concept == f.subject.concept:
             return
+        done = (f.key, f.spans[0])
+        if done in self._done:
+            return  # the same statement from the same sentence: nothing would change
+        self._done.add(done)
         f.certainty = self.certainty(f.spans[0], cue)
         prev = self.found.get(f.key)
         if prev is None:
@@ -199,7 +253,7 @@ class _Doc:
         if hit is None:
             s0, e0 = span
             form = match_form(self.text[s0:e0])
-            ms = [m for m in self.mentions if s0 <= m.start < e0]
+            ms = self.mentions[bisect_left(self._starts, s0) : bisect_left(self._starts, e0)]
             conditional = _cues(form, s0, ["if", "unless", "when"], ms)
             negs = [
                 n
@@ -246,21 +300,24 @@ class _Doc:
     def inherit(self) -> None:
         """ "Relaxants that reduce spasms include A and B": A and B reduce spasms too."""
         found = list(self.found.values())
-        helps = [f for f in found if f.predicate == "addresses_symptom" and f.confidence >= 0.9]
+        helps: dict[tuple[str, tuple[int, int]], list[Found]] = {}
+        for f in found:  # by subject and span, in order: no scan of all of them per member
+            if f.predicate == "addresses_symptom" and f.confidence >= 0.9:
+                for span in f.spans:
+                    helps.setdefault((f.subject.concept, span), []).append(f)
         for m in found:
             if m.predicate != "member_of_class" or m.object is None:
                 continue
-            for h in helps:
-                if h.subject.concept == m.object.concept and m.spans[0] in h.spans:
-                    f = Found(
-                        m.subject,
-                        "addresses_symptom",
-                        h.object,
-                        [m.spans[0]],
-                        certainty=h.certainty,
-                        confidence=0.8,
-                    )
-                    self.found.setdefault(f.key, f)
+            for h in helps.get((m.object.concept, m.spans[0]), []):
+                f = Found(
+                    m.subject,
+                    "addresses_symptom",
+                    h.object,
+                    [m.spans[0]],
+                    certainty=h.certainty,
+                    confidence=0.8,
+                )
+                self.found.setdefault(f.key, f)
 
     def _span(self, s: Sentence) -> list[tuple[int, int]]:
         return [(s.start, s.end)]
@@ -295,16 +352,16 @@ class _Doc:
             return
         syms = [m for m in ms if m.kind == "symptom"]
         for cue in _cues(form, s.start, self.cue["addresses_symptom"], ms):
-            before = [m for m in ivs if m.end <= cue[0]]
-            after = [m for m in syms if m.start >= cue[1]]
+            before = _unique([m for m in ivs if m.end <= cue[0]])
+            after = _unique([m for m in syms if m.start >= cue[1]])
             if before and not after and _cues(form, s.start, _ANAPHORA, ms):
-                after = self._previous_symptoms(i, same_section=False)
+                after = _unique(self._previous_symptoms(i, same_section=False))
             for a in before:
                 for b in after:
                     self.add(Found(a.entry, "addresses_symptom", b.entry, self._span(s)), cue)
         for cue in _cues(form, s.start, _REVERSE_ADDRESS, ms):
-            for a in [m for m in ivs if m.start >= cue[1]]:
-                for b in [m for m in syms if m.end <= cue[0]]:
+            for a in _unique([m for m in ivs if m.start >= cue[1]]):
+                for b in _unique([m for m in syms if m.end <= cue[0]]):
                     self.add(Found(a.entry, "addresses_symptom", b.entry, self._span(s)), cue)
         if syms:
             return
@@ -312,8 +369,8 @@ class _Doc:
         if not support or self.certainty((s.start, s.end), None) == "negated":
             return  # "may help children who cannot speak": the target is elsewhere
         targets = self._heading_symptoms(s) or self._previous_symptoms(i, same_section=True)
-        for a in ivs:
-            for b in targets:
+        for a in _unique(ivs):
+            for b in _unique(targets):
                 self.add(
                     Found(a.entry, "addresses_symptom", b.entry, self._span(s), confidence=0.6),
                     support[0],
@@ -335,7 +392,7 @@ class _Doc:
         return []
 
     def _heading_symptoms(self, s: Sentence) -> list[Mention]:
-        head = next((h for h in self.sents if h.heading and h.section == s.section), None)
+        head = self._heading.get(s.section)
         if head is None or head is s:
             return []
         hform = match_form(self.text[head.start : head.end])
@@ -351,7 +408,7 @@ class _Doc:
                 subj = [m for m in subj if m.end <= cue[0]]
                 if not subj:
                     continue
-            objs = [m for m in ms if m.kind == "symptom" and m.start >= cue[1]]
+            objs = _unique([m for m in ms if m.kind == "symptom" and m.start >= cue[1]])
             for a in subj[:1]:
                 for b in objs:
                     self.add(Found(a.entry, "side_effect", b.entry, self._span(s)), cue)
@@ -367,7 +424,7 @@ class _Doc:
             if any(m.kind in INTERVENTIONS for m in ms if m.end <= cue[0]) and not reverse:
                 continue  # "X can cause" with X a treatment is a side effect
             subj, obj = (after, before) if reverse else (before, after)
-            for a in subj:
+            for a in _unique(subj):
                 for b in obj:
                     near = len(self.text[min(cue[1], b.end) : max(cue[0], b.start)].split()) <= 1
                     if b.kind == "symptom" or (b.kind == "condition" and near):
@@ -377,7 +434,7 @@ class _Doc:
         ms = s.mentions
         for cue in _cues(form, s.start, self.cue["do_not_combine_with"], ms):
             subj = [m for m in ms if m.end <= cue[0] and m.kind in INTERVENTIONS]
-            objs = [m for m in ms if m.start >= cue[1] and m.kind in DRUGS | {"substance"}]
+            objs = _unique([m for m in ms if m.start >= cue[1] and m.kind in DRUGS | {"substance"}])
             for a in subj[-1:]:
                 for b in objs:
                     self.add(Found(a.entry, "do_not_combine_with", b.entry, self._span(s)), cue)
@@ -480,8 +537,7 @@ class _Doc:
         if not ivs:  # "Other treatments ... not investigated in SMA": the section's drugs
             scope = [
                 (t, [m for m in t.mentions if m.kind in DRUGS])
-                for t in self.sents[i + 1 :]
-                if t.section == s.section
+                for t in self.sents[i + 1 : self._section_end[s.section]]
             ]
         for sent, found in scope:
             for a in found:
