@@ -227,8 +227,14 @@ class WordBreaker:
     def __init__(self, terms: Iterable[str], words: Iterable[str]) -> None:
         self.terms = frozenset(t for t in terms if len(t) >= MIN_PIECE and t.isalpha())
         self.words = frozenset(words)
+        #: No known piece is longer: splits are tried only this far into a token, so a
+        #: long run of glued letters costs time linear in its length, not quadratic.
+        self.longest = max(map(len, self.terms | self.words), default=0)
+        self.longest_term = max(map(len, self.terms), default=0)
 
     def known(self, piece: str) -> bool:
+        if len(piece) > self.longest:
+            return False
         low = piece.lower()
         return low in self.terms or low in self.words
 
@@ -244,6 +250,8 @@ class WordBreaker:
             return None
         cues = [i for i in range(1, len(token)) if token[i - 1].islower() and token[i].isupper()]
         for i in cues:  # casing cue: "AmitriptylineRobinul", "geneSpinraza"
+            if i > self.longest:
+                break  # the left piece would be longer than any known word
             left, right = token[:i], token[i:]
             if len(left) < MIN_PIECE or len(right) < MIN_PIECE or not self.known(left):
                 continue
@@ -252,7 +260,7 @@ class WordBreaker:
                 return [left, *rest]
         if cues:
             return None
-        for i in range(MIN_TERM, len(token) - MIN_TERM + 1):
+        for i in range(MIN_TERM, min(len(token) - MIN_TERM, self.longest_term) + 1):
             left, right = token[:i], token[i:]
             if not self._term(left) or right.lower().startswith(_BOUND_TAILS):
                 continue
@@ -262,7 +270,7 @@ class WordBreaker:
         return None
 
     def _term(self, piece: str) -> bool:
-        return len(piece) >= MIN_TERM and piece.lower() in self.terms
+        return MIN_TERM <= len(piece) <= self.longest_term and piece.lower() in self.terms
 
     def _has_term(self, pieces: Sequence[str]) -> bool:
         return any(p.lower() in self.terms for p in pieces)
