@@ -226,7 +226,9 @@ def test_an_existing_dask_cluster_by_address(fresh_db: Path, tmp_path: Path) -> 
     from dask.distributed import LocalCluster
 
     folder = _copy(tmp_path, "hedged_links.md", "approval.html")
-    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=1, processes=False, protocol="tcp", dashboard_address=None
+    ) as cluster:
         result = ingest_paths([folder], fresh_db, scheduler=cluster.scheduler_address)
     assert result["added"] == 2 and result["queued"] > 0
 
@@ -244,3 +246,104 @@ def test_an_unreachable_scheduler_is_named(
     )
     assert res.code == 2
     assert "--scheduler" in res.stderr and "tcp://127.0.0.1:9" in res.stderr
+
+
+def test_nul_bytes_anywhere_make_a_file_binary(tmp_path: Path) -> None:
+    """A NUL after the first 8 kB is caught too: the same per-file error."""
+    late = tmp_path / "late.txt"
+    late.write_bytes(b"Baclofen may ease spasticity.\n" * 1000 + b"\x00tail")
+    with pytest.raises(smanav.ingest.InvalidInput) as exc:
+        read_document(late)
+    assert str(late) in str(exc.value) and "NUL" in exc.value.message
+
+
+def test_pypdf_warnings_stay_off_the_terminal(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fake or damaged PDF: the per-file error only; pypdf's own complaints are
+    logged at debug level, never printed."""
+    pytest.importorskip("pypdf")
+    fake = tmp_path / "fake.pdf"
+    fake.write_bytes(b"%PDF-1.4\nstartxref\n5\n%%EOF\n")
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+        b"trailer << /Root 1 0 R >>\nstartxref\n999\n%%EOF\n"
+    )
+    with caplog.at_level("DEBUG", logger="smanav.ingest"):
+        for path in (fake, damaged):
+            with pytest.raises(smanav.ingest.InvalidInput) as exc:
+                read_document(path)
+            assert str(path) in str(exc.value)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    assert any("pypdf" in r.getMessage() for r in caplog.records)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_closed_scheduler_port_is_named_at_once(cli: Callable[..., Any], fresh_db: Path) -> None:
+    import time
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    t0 = time.monotonic()
+    res = cli("ingest", str(FIXTURES / "side_effects.txt"), "--scheduler", address, db=fresh_db)
+    assert time.monotonic() - t0 < 5
+    assert res.code == 2
+    assert "--scheduler" in res.stderr and address in res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", b"\x05" * 8 + b"junk", b""],
+    ids=["http", "junk", "silent"],
+)
+def test_a_scheduler_that_is_not_dask_is_named(
+    cli: Callable[..., Any], fresh_db: Path, reply: bytes
+) -> None:
+    """A TCP service that is not Dask (a web server, junk, silence) is named within 5 s:
+    never a MemoryError from reading its first bytes as a message length."""
+    import socket
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                if reply:
+                    conn.sendall(reply)
+                stop.wait(6)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        t0 = time.monotonic()
+        res = cli("ingest", str(FIXTURES / "side_effects.txt"), "--scheduler", address, db=fresh_db)
+        assert time.monotonic() - t0 < 5
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+    assert res.code == 2
+    assert "--scheduler" in res.stderr and address in res.stderr
+    assert "not a Dask scheduler" in res.stderr
+    assert "Traceback" not in res.stderr + res.stdout and "MemoryError" not in res.stderr
