@@ -47,6 +47,7 @@ def condition(
     system: str = ICD10,
     text: str | None = None,
     verification: str | None = None,
+    pid: str = "p1",
 ) -> dict[str, Any]:
     concept: dict[str, Any] = {}
     if code:
@@ -55,7 +56,7 @@ def condition(
         concept["text"] = text
     res: dict[str, Any] = {
         "resourceType": "Condition",
-        "subject": {"reference": "Patient/p1"},
+        "subject": {"reference": f"Patient/{pid}"},
         "code": concept,
     }
     if verification:
@@ -74,12 +75,12 @@ def observation(label: str, **value: Any) -> dict[str, Any]:
     return {"resourceType": "Observation", "status": "final", "code": {"text": label}, **value}
 
 
-def medication(name: str, status: str = "active") -> dict[str, Any]:
+def medication(name: str, status: str = "active", pid: str = "p1") -> dict[str, Any]:
     return {
         "resourceType": "MedicationStatement",
         "status": status,
         "medicationCodeableConcept": {"text": name},
-        "subject": {"reference": "Patient/p1"},
+        "subject": {"reference": f"Patient/{pid}"},
     }
 
 
@@ -156,9 +157,10 @@ def test_conflicting_types_are_not_chosen_silently(kb: Any) -> None:
     ("doc", "field"),
     [
         (bundle(condition("G12.0")), "Patient"),
-        (bundle(patient(None), condition("G12.0")), "Patient.birthDate"),
-        (bundle(patient("10/03/2024"), condition("G12.0")), "Patient.birthDate"),
-        (bundle(patient("2027-01-01"), condition("G12.0")), "Patient.birthDate"),
+        (bundle(patient(None), condition("G12.0")), "Bundle.entry[0].resource.birthDate"),
+        (bundle(patient("10/03/2024"), condition("G12.0")), "Bundle.entry[0].resource.birthDate"),
+        (bundle(patient("2027-01-01"), condition("G12.0")), "Bundle.entry[0].resource.birthDate"),
+        (patient("2027-01-01"), "Patient.birthDate"),
     ],
 )
 def test_unusable_patients_raise_naming_the_element(
@@ -167,6 +169,83 @@ def test_unusable_patients_raise_naming_the_element(
     with pytest.raises(InvalidInput) as info:
         profile_from_fhir(doc, kb, TODAY)
     assert info.value.field == field
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "deep"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ({"resourceType": "Bundle", "entry": 5}, "Bundle.entry"),
+        ({"resourceType": "Bundle", "entry": [7]}, "Bundle.entry[0]"),
+        (
+            {"resourceType": "Bundle", "entry": [{"resource": {"id": "x"}}]},
+            "Bundle.entry[0].resource.resourceType",
+        ),
+        ({"resourceType": "Parameters", "parameter": 6.2e127}, "Parameters.parameter"),
+        (
+            bundle(patient(), {**condition("G12.0"), "code": {"coding": True}}),
+            "Bundle.entry[1].resource.code.coding",
+        ),
+        (
+            bundle(patient(), {**condition("G12.0"), "code": {"coding": {"code": "G12.0"}}}),
+            "Bundle.entry[1].resource.code.coding",
+        ),
+        (
+            bundle(patient(), condition("G12.0"), observation("SMN2", valueInteger=2**40)),
+            "Bundle.entry[2].resource.valueInteger",
+        ),
+        (
+            bundle(patient(), observation("weight", valueQuantity={"value": "7"})),
+            "Bundle.entry[1].resource.valueQuantity.value",
+        ),
+        (bundle(patient(), condition(text="SMA \ud800")), "Bundle.entry[1].resource.code.text"),
+        (
+            bundle(patient(), {**condition("G12.0"), "onsetAge": float("nan")}),
+            "Bundle.entry[1].resource.onsetAge",
+        ),
+        (
+            bundle(patient(), {**condition("G12.0"), "note": _nested(100)}),
+            "Bundle.entry[1].resource.note" + "[0]" * 60,
+        ),
+        (
+            bundle({**patient(), "address": {"country": "FR"}}, condition("G12.0")),
+            "Bundle.entry[0].resource.address",
+        ),
+        (
+            bundle(patient(), {**condition("G12.0"), "subject": "Patient/p1"}),
+            "Bundle.entry[1].resource.subject",
+        ),
+        (bundle(patient(), patient()), "Bundle.entry[1].resource"),
+        (bundle(patient(pid="p 1"), condition("G12.0")), "Bundle.entry[0].resource.id"),
+        (
+            bundle(patient(), condition("G12.0", pid="p2")),
+            "Bundle.entry[1].resource.subject.reference",
+        ),
+    ],
+)
+def test_readers_check_types_and_name_the_fhir_path(
+    kb: Any, doc: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as info:
+        profile_from_fhir(doc, kb, TODAY)
+    assert info.value.field == field
+    assert "{'" not in info.value.message and "[7]" not in info.value.message
+
+
+def test_fhir_request_bodies_stay_documented(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/fhir/CarePlan/$generate", "/cds-services/smanav-patient-view"):
+        body = paths[path]["post"]["requestBody"]
+        assert body["required"] is True
+        assert body["content"]["application/json"]["schema"]["type"] == "object"
+    example = paths["/fhir/CarePlan/$generate"]["post"]["requestBody"]["content"]
+    assert example["application/json"]["schema"]["examples"][0]["resourceType"] == "Bundle"
 
 
 # --- FHIR endpoints -----------------------------------------------------------------
@@ -187,10 +266,10 @@ def test_generate_care_plan_from_a_bundle(client: TestClient) -> None:
 
     doc = bundle(
         patient(born_months_ago(8), pid="baby-1"),
-        condition("G12.0"),
+        condition("G12.0", pid="baby-1"),
         observation("SMN2 copies", valueQuantity={"value": 2}),
         observation("Functional status", valueString="non-sitter"),
-        medication("Robinul"),
+        medication("Robinul", pid="baby-1"),
     )
     r = client.post("/fhir/CarePlan/$generate", json=doc)
     assert r.status_code == 200, r.text
@@ -208,7 +287,7 @@ def test_generate_care_plan_from_a_bundle(client: TestClient) -> None:
     [
         (bundle(patient(), condition("J45")), "Condition"),
         (bundle(condition("G12.0")), "Patient"),
-        (bundle(patient("2024-02-31"), condition("G12.0")), "Patient.birthDate"),
+        (bundle(patient("2024-02-31"), condition("G12.0")), "Bundle.entry[0].resource.birthDate"),
     ],
 )
 def test_generate_rejects_bundles_it_cannot_use(
@@ -322,7 +401,7 @@ SMA_TYPE_2 = bundle(condition("G12.1", text="SMA type 2"), kind="searchset")
             "prefetch.patient",
         ),
         # the prefetched Patient is not the one in context: cards would be about someone else
-        ({"patient": patient(pid="p2"), "conditions": SMA_TYPE_2}, None, "prefetch.patient"),
+        ({"patient": patient(pid="p2"), "conditions": SMA_TYPE_2}, None, "prefetch.patient.id"),
         ({"patient": patient(), "conditions": SMA_TYPE_2}, {"patientId": 3}, "context.patientId"),
     ],
 )
@@ -508,9 +587,9 @@ def test_fhir_region_parameter_wins_and_a_bad_one_is_422(client: TestClient) -> 
 def test_fhir_unknown_medication_not_checked_note(client: TestClient) -> None:
     doc = bundle(
         patient(born_months_ago(40), pid="p9"),
-        condition("G12.1"),
-        medication("sertraline 50 mg tablet"),
-        medication("Robinul"),
+        condition("G12.1", pid="p9"),
+        medication("sertraline 50 mg tablet", pid="p9"),
+        medication("Robinul", pid="p9"),
         {
             "resourceType": "MedicationStatement",
             "status": "active",

@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import math
 import os
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..errors import InvalidInput
 from ..fhir import BASE
 from ..kb import KnowledgeBase
 from ..models import CareDomain, Concept
-from .app import get_kb
+from .app import get_kb, json_object
 from .templating import concept_url, json_response
 
-__all__ = ["cards_from_plan", "profile_from_fhir", "router"]
+__all__ = ["cards_from_plan", "check_id", "check_json", "profile_from_fhir", "read_fhir", "router"]
 
 FHIR_JSON = "application/fhir+json"
 SERVICE_ID = "smanav-patient-view"
@@ -74,34 +76,254 @@ EU_COUNTRIES = frozenset(_EU_CODES.split()) | frozenset(_EU_NAMES.casefold().spl
 router = APIRouter()
 
 
-# --- FHIR resources → a profile ------------------------------------------------------
-def _resources(doc: Any) -> Iterator[dict[str, Any]]:
-    """Resources in a Bundle, a Parameters wrapper, a list, or a single resource."""
-    if isinstance(doc, list):
-        for item in doc:
-            yield from _resources(item)
+# --- reading FHIR JSON defensively ---------------------------------------------------
+#: FHIR's id datatype: 1-64 letters, digits, '-' and '.'.
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+MAX_ID = 64
+#: How deep a FHIR body may nest (a Bundle of Bundles of resources needs about 12).
+MAX_DEPTH = 64
+#: FHIR's integer is a signed 32-bit number.
+MAX_INTEGER = 2**31 - 1
+_RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{0,63}")
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-$@]{1,64}")
+
+
+def _kind(value: Any) -> str:
+    """The JSON type of a value, in words (never the value itself)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _show(value: Any, limit: int = 40) -> str:
+    """A value for a message: a short quoted string, or its JSON type (never a repr)."""
+    if not isinstance(value, str):
+        return _kind(value)
+    short = value if len(value) <= limit else value[: limit - 1] + "…"
+    return json.dumps(short)
+
+
+def _key(path: str, key: str) -> str:
+    """``path.key``, or ``path["key"]`` (escaped, shortened) for a key that is not a name."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{_show(key, 24)}]" if path else _show(key, 24)
+
+
+def _is_text(value: str) -> bool:
+    """False for a string with a lone surrogate ("\\ud800"), which is not Unicode text."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_json(value: Any, path: str) -> None:
+    """Refuse what JSON decoding lets through but no FHIR body may hold, naming its path:
+    lone surrogates (in strings or keys), numbers that are not finite (NaN, Infinity)
+    and nesting deeper than ``MAX_DEPTH``. Iterative, so no depth can overflow the stack.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        here, where, depth = stack.pop()
+        if isinstance(here, str):
+            if not _is_text(here):
+                raise InvalidInput(
+                    where or "body",
+                    "holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is "
+                    "not Unicode text",
+                )
+        elif isinstance(here, float):
+            if not math.isfinite(here):
+                raise InvalidInput(where or "body", "is not a finite number (NaN or Infinity)")
+        elif isinstance(here, dict | list):
+            if depth >= MAX_DEPTH:
+                raise InvalidInput(where or "body", f"nests deeper than {MAX_DEPTH} levels")
+            if isinstance(here, list):
+                stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(here))
+                continue
+            for k, v in here.items():
+                if not isinstance(k, str) or not _is_text(k):
+                    raise InvalidInput(
+                        where or "body", "has a key with a lone surrogate, which is not text"
+                    )
+                stack.append((v, _key(where, k), depth + 1))
+
+
+# The FHIR elements smanav reads, with their JSON types: a reader relies on them.
+_STRING, _INTEGER, _NUMBER = "a string", "a whole number", "a number"
+_CODING = {"system": _STRING, "code": _STRING, "display": _STRING}
+_CONCEPT: dict[str, Any] = {"text": _STRING, "coding": [_CODING]}
+_REFERENCE = {"reference": _STRING, "display": _STRING}
+_CODEABLE_REFERENCE = {"concept": _CONCEPT, "reference": _REFERENCE}
+_PERIOD = {"start": _STRING, "end": _STRING}
+_QUANTITY = {"value": _NUMBER, "unit": _STRING, "code": _STRING, "system": _STRING}
+_COMMON: dict[str, Any] = {
+    "status": _STRING,
+    "subject": _REFERENCE,
+    "patient": _REFERENCE,
+    "effectiveDateTime": _STRING,
+    "effectivePeriod": _PERIOD,
+    "issued": _STRING,
+    "recordedDate": _STRING,
+    "dateAsserted": _STRING,
+    "performedDateTime": _STRING,
+    "performedPeriod": _PERIOD,
+}
+_MEDICINE = {
+    "medicationCodeableConcept": _CONCEPT,
+    "medicationReference": _REFERENCE,
+    "medication": _CODEABLE_REFERENCE,
+}
+_FIELDS: dict[str, dict[str, Any]] = {
+    "Patient": {"birthDate": _STRING, "address": [{"use": _STRING, "country": _STRING}]},
+    "Condition": {"code": _CONCEPT, "clinicalStatus": _CONCEPT, "verificationStatus": _CONCEPT},
+    "Observation": {
+        "code": _CONCEPT,
+        "valueCodeableConcept": _CONCEPT,
+        "valueCode": _STRING,
+        "valueString": _STRING,
+        "valueInteger": _INTEGER,
+        "valueQuantity": _QUANTITY,
+    },
+    "MedicationStatement": _MEDICINE,
+    "MedicationRequest": _MEDICINE,
+    "MedicationUsage": _MEDICINE,
+    "Medication": {"code": _CONCEPT},
+    "Procedure": {"code": _CONCEPT},
+    "DeviceUseStatement": {
+        "code": _CONCEPT,
+        "device": _REFERENCE,
+        "deviceCodeableConcept": _CONCEPT,
+    },
+    "DeviceUsage": {"device": _CODEABLE_REFERENCE},
+    "DeviceRequest": {
+        "code": {**_CONCEPT, **_CODEABLE_REFERENCE},
+        "deviceCodeableConcept": _CONCEPT,
+    },
+}
+_ARRAY_NOTE = " (FHIR JSON gives a repeating element as an array)"
+
+
+def _check(value: Any, spec: Any, path: str) -> None:
+    """``value`` has the JSON types ``spec`` gives (null counts as absent); else a 422."""
+    if value is None:
         return
-    if not isinstance(doc, dict):
-        return
+    if isinstance(spec, list):
+        if not isinstance(value, list):
+            raise InvalidInput(path, f"is {_kind(value)}, not an array{_ARRAY_NOTE}")
+        for i, item in enumerate(value):
+            if item is None:
+                raise InvalidInput(f"{path}[{i}]", "is null, not an object")
+            _check(item, spec[0], f"{path}[{i}]")
+    elif isinstance(spec, dict):
+        if not isinstance(value, dict):
+            raise InvalidInput(path, f"is {_kind(value)}, not an object")
+        for key, sub in spec.items():
+            if key in value:
+                _check(value[key], sub, f"{path}.{key}")
+    elif spec == _STRING:
+        if not isinstance(value, str):
+            raise InvalidInput(path, f"is {_kind(value)}, not a string")
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(path, f"is {_kind(value)}, not {spec}")
+    elif spec == _INTEGER and (not isinstance(value, int) or abs(value) > MAX_INTEGER):
+        raise InvalidInput(path, "is not a FHIR integer (a whole number within ±2147483647)")
+
+
+def _object(value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidInput(path, f"is {_kind(value)}, not an object")
+    return value
+
+
+def _array(value: Any, path: str) -> list[Any]:
+    """A FHIR array element: absent or null is empty; anything but an array is a 422."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidInput(path, f"is {_kind(value)}, not an array{_ARRAY_NOTE}")
+    return value
+
+
+def check_id(value: Any, path: str) -> str:
+    """A FHIR id (a string of 1-64 letters, digits, '-' and '.'), or a 422 that never
+    repeats a long or odd value."""
+    if not isinstance(value, str):
+        raise InvalidInput(path, f"is {_kind(value)}, not a FHIR id (a string)")
+    if len(value) > MAX_ID:
+        raise InvalidInput(path, f"is {len(value)} characters long; a FHIR id has at most {MAX_ID}")
+    if not FHIR_ID.fullmatch(value):
+        raise InvalidInput(
+            path, f"{_show(value)} is not a FHIR id (1-64 letters, digits, '-' and '.')"
+        )
+    return value
+
+
+class _Found:
+    """A resource read from the request: where it is, and its Bundle entry's fullUrl."""
+
+    __slots__ = ("full_url", "path", "resource")
+
+    def __init__(self, path: str, resource: dict[str, Any], full_url: str | None) -> None:
+        self.path, self.resource, self.full_url = path, resource, full_url
+
+
+def _resources(doc: Any, path: str, full_url: str | None = None) -> Iterator[_Found]:
+    """Resources in a Bundle, a Parameters wrapper or a single resource, each element
+    type-checked: anything that is not what FHIR says is a 422 naming its FHIR path."""
+    doc = _object(doc, path)
     rtype = doc.get("resourceType")
+    if rtype is None:
+        raise InvalidInput(f"{path}.resourceType", "is required: a FHIR resource names its type")
+    if not isinstance(rtype, str) or not _RESOURCE_TYPE.fullmatch(rtype):
+        raise InvalidInput(f"{path}.resourceType", f"{_show(rtype)} is not a FHIR resource type")
     if rtype == "Bundle":
-        for entry in doc.get("entry") or []:
-            if isinstance(entry, dict):
-                yield from _resources(entry.get("resource"))
+        for i, entry in enumerate(_array(doc.get("entry"), f"{path}.entry")):
+            where = f"{path}.entry[{i}]"
+            entry = _object(entry, where)
+            _check(entry.get("fullUrl"), _STRING, f"{where}.fullUrl")
+            if entry.get("resource") is not None:
+                yield from _resources(entry["resource"], f"{where}.resource", entry.get("fullUrl"))
     elif rtype == "Parameters":
-        for param in doc.get("parameter") or []:
-            if isinstance(param, dict):
-                yield from _resources(param.get("resource"))
-    elif isinstance(rtype, str):
-        yield doc
+        yield from _parameter_resources(doc.get("parameter"), f"{path}.parameter")
+    else:
+        if "id" in doc and rtype != "Patient":  # a Patient's id is checked with its own words
+            _check(doc["id"], _STRING, f"{path}.id")
+        _check(doc, {**_COMMON, **_FIELDS.get(rtype, {})}, path)
+        yield _Found(path, doc, full_url)
+
+
+def _parameter_resources(params: Any, path: str) -> Iterator[_Found]:
+    for i, param in enumerate(_array(params, path)):
+        where = f"{path}[{i}]"
+        param = _object(param, where)
+        _check(param, {"name": _STRING, "valueCode": _STRING, "valueString": _STRING}, where)
+        if param.get("resource") is not None:
+            yield from _resources(param["resource"], f"{where}.resource")
+        if param.get("part") is not None:
+            yield from _parameter_resources(param["part"], f"{where}.part")
 
 
 def _codings(concept: Any) -> list[dict[str, Any]]:
+    """A (type-checked) CodeableConcept's codings."""
     if not isinstance(concept, dict):
         return []
     return [c for c in concept.get("coding") or [] if isinstance(c, dict)]
 
 
+# --- FHIR resources → a profile ------------------------------------------------------
 def _labels(concept: Any) -> list[str]:
     """Human labels of a CodeableConcept: its text, then each coding's display."""
     if not isinstance(concept, dict):
@@ -111,22 +333,24 @@ def _labels(concept: Any) -> list[str]:
     return out
 
 
-def _birth_date(value: Any) -> dt.date:
+def _birth_date(value: Any, path: str) -> dt.date:
+    if value is None:
+        raise InvalidInput(path, "is required: the age comes from it")
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
-        raise InvalidInput("Patient.birthDate", f"{value!r} is not a FHIR date (YYYY-MM-DD)")
+        raise InvalidInput(path, f"{_show(value)} is not a FHIR date (YYYY-MM-DD)")
     parts = [int(p) for p in value.split("-")] + [1, 1]
     try:
         return dt.date(parts[0], parts[1], parts[2])
     except ValueError:
-        raise InvalidInput("Patient.birthDate", f"{value!r} is not a calendar date") from None
+        raise InvalidInput(path, f"{_show(value)} is not a calendar date") from None
 
 
-def _age_months(born: dt.date, today: dt.date) -> int:
+def _age_months(born: dt.date, today: dt.date, path: str) -> int:
     months = (today.year - born.year) * 12 + (today.month - born.month)
     if today.day < born.day:
         months -= 1
     if months < 0:
-        raise InvalidInput("Patient.birthDate", f"{born.isoformat()} is in the future")
+        raise InvalidInput(path, f"{born.isoformat()} is in the future")
     return months
 
 
@@ -230,11 +454,11 @@ def _weight_kg(obs: dict[str, Any]) -> tuple[float | None, str | None]:
         return None, "has no valueQuantity"
     value = q.get("value")
     if not isinstance(value, int | float):
-        return None, f"has a value {value!r} that is not a number"
+        return None, f"has a value that is {_kind(value)}, not a number"
     unit = str(q.get("code") or q.get("unit") or "kg").strip()
     factor = _KG_PER_UNIT.get(unit) or _KG_PER_UNIT.get(unit.lower())
     if factor is None:
-        return None, f"is in {unit!r}, not kg, g or [lb_av]"
+        return None, f"is in {_show(unit)}, not kg, g or [lb_av]"
     return round(float(value) * factor, 2), None
 
 
@@ -276,7 +500,7 @@ def _support_from_words(words: str) -> str | None:
     return None
 
 
-def _observation(obs: dict[str, Any], rec: _Record) -> None:
+def _observation(obs: dict[str, Any], rec: _Record, path: str) -> None:
     profile, notes = rec.profile, rec.notes
     code = obs.get("code")
     labels = _words(code)
@@ -301,7 +525,7 @@ def _observation(obs: dict[str, Any], rec: _Record) -> None:
             rec.pregnancy.append((_effective(obs), text))
         else:
             notes.append(
-                f"A pregnancy-status Observation answers {text or '(no value)'!r}, not "
+                f"A pregnancy-status Observation answers {_show(text or '(no value)')}, not "
                 "pregnant or not pregnant; it was not used."
             )
         return
@@ -321,7 +545,7 @@ def _observation(obs: dict[str, Any], rec: _Record) -> None:
             level = _support_from_words(value)
             if level is None and value not in ("", "none"):
                 notes.append(
-                    f"Breathing-support Observation {value!r} is not one of none, night-niv, "
+                    f"Breathing-support Observation {_show(value)} is not one of none, night-niv, "
                     "continuous-niv, tracheostomy; it was not used."
                 )
             rec.breathing(level or "none")
@@ -331,7 +555,9 @@ def _observation(obs: dict[str, Any], rec: _Record) -> None:
         if value in ("mouth", "tube"):
             rec.feeding = "tube" if rec.feeding == "tube" else value
         else:
-            notes.append(f"Feeding Observation {value!r} is not mouth or tube; it was not used.")
+            notes.append(
+                f"Feeding Observation {_show(value)} is not mouth or tube; it was not used."
+            )
         return
     if "smn2" in labels:
         copies = obs.get("valueInteger")
@@ -339,6 +565,11 @@ def _observation(obs: dict[str, Any], rec: _Record) -> None:
             copies = obs["valueQuantity"].get("value")
         if copies is None and isinstance(obs.get("valueString"), str):
             copies = obs["valueString"].strip()
+            if len(copies) > 20:
+                raise InvalidInput(
+                    f"{path}.valueString",
+                    f"is {len(copies)} characters long: not an SMN2 copy number (1-8)",
+                )
         if copies is None:
             notes.append("An SMN2 copy-number Observation has no value; it was not used.")
         else:
@@ -353,8 +584,9 @@ def _observation(obs: dict[str, Any], rec: _Record) -> None:
             if status:
                 profile["functional_status"] = status
                 return
+        shown = " / ".join(_show(t) for t in texts[:3])
         notes.append(
-            f"Functional-status Observation {' / '.join(texts) or '(no value)'} "
+            f"Functional-status Observation {shown or '(no value)'} "
             "is not one of non-sitter, sitter, walker; it was not used."
         )
 
@@ -368,8 +600,9 @@ def _procedure(res: dict[str, Any], rec: _Record) -> None:
     if status in ended:
         return
     concepts = [res.get("code"), res.get("device"), res.get("deviceCodeableConcept")]
-    if isinstance(res.get("device"), dict) and isinstance(res["device"].get("concept"), dict):
-        concepts.append(res["device"]["concept"])  # R5 DeviceUsage
+    for key in ("device", "code"):  # R5 DeviceUsage.device, DeviceRequest.code
+        if isinstance(res.get(key), dict) and isinstance(res[key].get("concept"), dict):
+            concepts.append(res[key]["concept"])
     snomed: set[str] = set()
     words: list[str] = []
     for concept in concepts:
@@ -504,17 +737,86 @@ def _country_region(patient: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _parameter_region(doc: Any) -> Any:
-    """A Parameters resource's ``region`` parameter (valueCode or valueString), if any."""
-    docs = doc if isinstance(doc, list) else [doc]
-    for d in docs:
+def _parameter_region(docs: list[tuple[str, Any]]) -> Any:
+    """A Parameters resource's ``region`` parameter (valueCode or valueString), if any;
+    two that differ are a 422 (never a silent choice)."""
+    found: tuple[str, Any] | None = None
+    for path, d in docs:
         if isinstance(d, dict) and d.get("resourceType") == "Parameters":
-            for param in d.get("parameter") or []:
+            for i, param in enumerate(d.get("parameter") or []):
                 if isinstance(param, dict) and param.get("name") == "region":
                     for key in ("valueCode", "valueString"):
-                        if key in param:
-                            return param[key]
-    return None
+                        if param.get(key) is not None:
+                            if found is not None and found[1] != param[key]:
+                                raise InvalidInput(
+                                    f"{path}.parameter[{i}].{key}",
+                                    f"is a second region, {_show(param[key])}, after "
+                                    f"{_show(found[1])} at {found[0]}: give one region",
+                                )
+                            found = (f"{path}.parameter[{i}].{key}", param[key])
+                            break
+    return None if found is None else found[1]
+
+
+def _one_patient(
+    found: list[_Found], wanted: str | None, wanted_at: str
+) -> tuple[_Found, str | None]:
+    """The request's one Patient and its id; a second Patient anywhere, or one whose id
+    is not ``wanted`` (CDS Hooks' context.patientId), is a 422 naming its path."""
+    patients = [f for f in found if f.resource["resourceType"] == "Patient"]
+    if not patients:
+        raise InvalidInput("Patient", "the request has no Patient resource (the age comes from it)")
+    first = patients[0]
+    if len(patients) > 1:
+        raise InvalidInput(
+            patients[1].path,
+            f"is a second Patient (the first is {first.path}): a request is about one person, "
+            "and smanav will not choose between two records; send one Patient",
+        )
+    pid = first.resource.get("id")
+    if pid is not None:
+        pid = check_id(pid, f"{first.path}.id")
+    if wanted is not None:
+        if pid is not None and pid != wanted:
+            raise InvalidInput(
+                f"{first.path}.id",
+                f"is {_show(pid)}, but {wanted_at} is {_show(wanted)}: the answer would be "
+                "about another person",
+            )
+        pid = wanted
+    return first, pid
+
+
+_HISTORY = re.compile(r"/_history/[^/]*$")
+
+
+def _about_the_patient(found: list[_Found], patient: _Found, pid: str | None) -> None:
+    """Every resource that names a patient (subject or patient) names this one; a resource
+    about anyone or anything else is a 422 naming its path, never read into the plan."""
+    me = f"Patient/{pid}" if pid else None
+    for f in found:
+        if f is patient:
+            continue
+        for key in ("subject", "patient"):
+            ref = f.resource.get(key)
+            target = ref.get("reference") if isinstance(ref, dict) else None
+            if target is None:
+                continue  # no reference (an identifier or display only): nothing says otherwise
+            if patient.full_url is not None and target == patient.full_url:
+                continue
+            bare = _HISTORY.sub("", target)
+            if me is not None and (bare == me or bare.endswith("/" + me)):
+                continue
+            whom = (
+                f"this request's Patient ({me})"
+                if me
+                else "this request's Patient, which has no id to check it against"
+            )
+            raise InvalidInput(
+                f"{f.path}.{key}.reference",
+                f"is {_show(target)}, not {whom}: smanav reads only resources about the one "
+                "patient the request is for",
+            )
 
 
 def profile_from_fhir(
@@ -522,25 +824,55 @@ def profile_from_fhir(
 ) -> tuple[dict[str, Any] | None, list[str]]:
     """(profile, notes) from FHIR resources; profile is None when no SMA condition is found.
 
-    Notes say, in words, what was read but not used, so nothing is dropped silently.
-    The mapping of each resource is documented in the README ("FHIR input").
+    ``doc`` is a Bundle, a Parameters or one resource (or a list of them). Notes say, in
+    words, what was read but not used, so nothing is dropped silently. The mapping of
+    each resource is documented in the README ("FHIR input"). A body FHIR would not
+    accept — an element of the wrong JSON type, a second Patient, a resource about
+    another patient, a lone surrogate — is an ``InvalidInput`` naming its FHIR path.
     """
+    docs = (
+        [(f"[{i}]", d) for i, d in enumerate(doc)] if isinstance(doc, list) else [(_root(doc), doc)]
+    )
+    for path, d in docs:
+        check_json(d, path)
+    profile, notes, _ = read_fhir(docs, kb, today)
+    return profile, notes
+
+
+def _root(doc: Any) -> str:
+    """The FHIR path of a posted resource: its type (``Bundle``), else empty."""
+    rtype = doc.get("resourceType") if isinstance(doc, dict) else None
+    return rtype if isinstance(rtype, str) and _RESOURCE_TYPE.fullmatch(rtype) else ""
+
+
+def read_fhir(
+    docs: list[tuple[str, Any]],
+    kb: KnowledgeBase,
+    today: dt.date | None = None,
+    patient_id: str | None = None,
+    patient_id_at: str = "context.patientId",
+) -> tuple[dict[str, Any] | None, list[str], str | None]:
+    """(profile, notes, the Patient's id) from (FHIR path, document) pairs, after
+    ``check_json``; ``patient_id`` is the id the request is about, when it says."""
     from ..plan.profile import MIN_PREGNANCY_AGE_MONTHS
 
     today = today or dt.date.today()
     rec = _Record()
     profile, notes = rec.profile, rec.notes
-    patient: dict[str, Any] | None = None
     sma, types = False, set[int]()
-    resources = list(_resources(doc))
+    found = [f for path, d in docs for f in _resources(d, path)]
+    patient_found, pid = _one_patient(found, patient_id, patient_id_at)
+    _about_the_patient(found, patient_found, pid)
+    patient = patient_found.resource
+    resources = [f.resource for f in found]
     medicines = {
         str(r["id"]): r for r in resources if r["resourceType"] == "Medication" and r.get("id")
     }
-    for res in resources:
-        rtype = res["resourceType"]
+    for f in found:
+        res, rtype = f.resource, f.resource["resourceType"]
         if rtype == "Patient":
-            patient = res
-        elif rtype == "Condition" and _is_current(res):
+            continue
+        if rtype == "Condition" and _is_current(res):
             code = res.get("code")
             is_sma, sma_type = _sma_type(kb, code)
             if is_sma:
@@ -563,16 +895,17 @@ def profile_from_fhir(
             if symptom is not None and symptom.kind == "symptom":
                 profile.setdefault("symptoms", []).append(symptom.id)
         elif rtype == "Observation" and res.get("status") not in ("entered-in-error", "cancelled"):
-            _observation(res, rec)
+            _observation(res, rec, f.path)
         elif rtype in ("MedicationStatement", "MedicationRequest", "MedicationUsage"):
             _medication(kb, res, rec, medicines)
         elif rtype in ("Procedure", "DeviceUseStatement", "DeviceUsage", "DeviceRequest"):
             _procedure(res, rec)
-    if patient is None:
-        raise InvalidInput("Patient", "the bundle has no Patient resource (the age comes from it)")
-    profile["age_months"] = _age_months(_birth_date(patient.get("birthDate")), today)
+    born_at = f"{patient_found.path}.birthDate"
+    profile["age_months"] = _age_months(
+        _birth_date(patient.get("birthDate"), born_at), today, born_at
+    )
     if not sma:
-        return None, notes
+        return None, notes, pid
     if len(types) == 1:
         profile["sma_type"] = types.pop()
     elif len(types) > 1:
@@ -595,19 +928,19 @@ def profile_from_fhir(
                 f"A pregnancy or breastfeeding status ({status}) was recorded for a patient "
                 "under 10 years; it was not used."
             )
-    region = _parameter_region(doc)
+    region = _parameter_region(docs)
     if region is not None:
         profile["region"] = region  # parse_profile names it when it is not US or EU
     else:
-        found, country = _country_region(patient)
-        if found is not None:
-            profile["region"] = found
-            if found == "US" and country and country.upper() not in ("US", "USA"):
+        by_country, country = _country_region(patient)
+        if by_country is not None:
+            profile["region"] = by_country
+            if by_country == "US" and country and country.upper() not in ("US", "USA"):
                 notes.append(
-                    f"The patient's address country is {country}: smanav holds US (FDA) and "
-                    "EU (EMA) labels only, and used the US labels."
+                    f"The patient's address country is {_show(country)}: smanav holds US (FDA) "
+                    "and EU (EMA) labels only, and used the US labels."
                 )
-    return profile, notes
+    return profile, notes, pid
 
 
 # --- FHIR endpoints -----------------------------------------------------------------
@@ -625,6 +958,14 @@ BUNDLE_EXAMPLE = {
         },
     ],
 }
+
+
+def _json_body(title: str, example: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The OpenAPI entry FastAPI writes for a ``dict`` body (the body is read by json_object)."""
+    schema: dict[str, Any] = {"additionalProperties": True, "type": "object", "title": title}
+    if example is not None:
+        schema["examples"] = [example]
+    return {"content": {"application/json": {"schema": schema}}, "required": True}
 
 
 @router.get(
@@ -654,16 +995,21 @@ async def plan_definitions(request: Request) -> Response:
     "(ICD-10 N17-N19) from Conditions; the region from a Parameters 'region' (US or EU) or "
     "the Patient's address country (an EU member state: EU; elsewhere: US). "
     "MedicationStatements of any medicine are taken by name: those smanav holds facts for "
-    "are checked, the others are listed in the CarePlan as not checked.",
+    "are checked, the others are listed in the CarePlan as not checked. One request is "
+    "about one patient: a second Patient, or a resource whose subject is another patient, "
+    "is a 422 naming its FHIR path (Bundle.entry[3].resource), as is any element of the "
+    "wrong JSON type.",
+    openapi_extra={"requestBody": _json_body("Bundle", BUNDLE_EXAMPLE)},
 )
-async def generate_care_plan(
-    request: Request, bundle: Annotated[dict[str, Any], Body(examples=[BUNDLE_EXAMPLE])]
-) -> Response:
+async def generate_care_plan(request: Request) -> Response:
     from ..fhir import care_plan
     from ..plan import make_plan
 
+    body = await json_object(request)
+    root = _root(body)
+    check_json(body, root)
     kb = get_kb(request)
-    profile, notes = profile_from_fhir(bundle, kb)
+    profile, notes, pid = read_fhir([(root, body)], kb)
     if profile is None:
         raise InvalidInput(
             "Condition",
@@ -672,9 +1018,8 @@ async def generate_care_plan(
         )
     plan = make_plan(profile, kb)  # validates with this kb (parse_profile)
     result = care_plan(plan)
-    patient = next((r for r in _resources(bundle) if r["resourceType"] == "Patient"), {})
-    if patient.get("id"):
-        result["subject"] = {**result.get("subject", {}), "reference": f"Patient/{patient['id']}"}
+    if pid is not None:
+        result["subject"] = {**result.get("subject", {}), "reference": f"Patient/{pid}"}
     if notes:
         result.setdefault("note", []).extend({"text": n} for n in notes)
     response = json_response(result, media_type=FHIR_JSON)
@@ -853,12 +1198,19 @@ def cards_from_plan(
     return cards
 
 
-def _prefetched(body: dict[str, Any]) -> list[Any]:
-    """The prefetched resources, checked: a wrong shape or another patient is a 422.
+def _prefetched(body: dict[str, Any]) -> tuple[list[tuple[str, Any]], str | None]:
+    """The prefetched resources with their paths, and context.patientId, checked: a wrong
+    shape is a 422 (``read_fhir`` then checks that they are about that one patient).
 
     CDS Hooks lets the EHR send null for a prefetch it could not fill; anything else
     that is not a resource or a Bundle would otherwise be dropped without a word.
     """
+    context = body.get("context")
+    if context is not None and not isinstance(context, dict):
+        raise InvalidInput("context", f"is {_kind(context)}, not an object")
+    wanted = context.get("patientId") if isinstance(context, dict) else None
+    if wanted is not None:
+        wanted = check_id(wanted, "context.patientId")
     prefetch = body.get("prefetch")
     if not isinstance(prefetch, dict) or not isinstance(prefetch.get("patient"), dict):
         raise InvalidInput(
@@ -869,38 +1221,41 @@ def _prefetched(body: dict[str, Any]) -> list[Any]:
     for key, value in prefetch.items():
         if value is not None and not (isinstance(value, dict) and "resourceType" in value):
             raise InvalidInput(
-                f"prefetch.{key}", "is not a FHIR resource or Bundle (nor null, if not found)"
+                _key("prefetch", key), "is not a FHIR resource or Bundle (nor null, if not found)"
             )
     person = prefetch["patient"]
     if person.get("resourceType") != "Patient":
         raise InvalidInput(
-            "prefetch.patient", f"is a {person.get('resourceType')!r}, not a FHIR Patient"
+            "prefetch.patient", f"is {_show(person.get('resourceType'))}, not a FHIR Patient"
         )
-    context = body.get("context")
-    wanted = context.get("patientId") if isinstance(context, dict) else None
-    if wanted is not None and not isinstance(wanted, str):
-        raise InvalidInput("context.patientId", "is not a FHIR id (a string)")
-    if wanted is not None and person.get("id") not in (None, wanted):
-        raise InvalidInput(
-            "prefetch.patient",
-            f"is Patient/{person.get('id')}, but context.patientId is {wanted!r}: the cards "
-            "would be about another person",
-        )
-    return [v for v in prefetch.values() if v is not None]
+    docs = [(_key("prefetch", k), v) for k, v in prefetch.items() if v is not None]
+    return docs, wanted
 
 
 @router.post(
     f"/cds-services/{SERVICE_ID}",
     tags=["cds-hooks"],
     summary="patient-view: SMA care-discussion cards from the prefetched record",
+    description="A CDS Hooks 2.0 patient-view request: context.patientId and the prefetched "
+    "Patient, Conditions, Observations and MedicationStatements. One request is about one "
+    "patient: a second Patient anywhere in the prefetch, a Patient whose id is not "
+    "context.patientId, or a resource whose subject is another patient is a 422 naming its "
+    "path (prefetch.conditions.entry[0].resource), as is any element of the wrong JSON type.",
+    openapi_extra={"requestBody": _json_body("Body")},
 )
-async def cds_patient_view(request: Request, body: Annotated[dict[str, Any], Body()]) -> Response:
+async def cds_patient_view(request: Request) -> Response:
     from ..plan import make_plan
 
-    if body.get("hook") not in (None, "patient-view"):
-        raise InvalidInput("hook", f"{body.get('hook')!r}: this service answers patient-view")
+    body = await json_object(request)
+    check_json(body, "")
+    hook = body.get("hook")
+    if hook is not None and not isinstance(hook, str):
+        raise InvalidInput("hook", f"is {_kind(hook)}, not a string")
+    if hook not in (None, "patient-view"):
+        raise InvalidInput("hook", f"{_show(hook)}: this service answers patient-view")
+    docs, wanted = _prefetched(body)
     kb = get_kb(request)
-    profile, notes = profile_from_fhir(_prefetched(body), kb)
+    profile, notes, _ = read_fhir(docs, kb, patient_id=wanted)
     if profile is None:
         return json_response({"cards": []})
     plan = make_plan(profile, kb)  # validates with this kb (parse_profile)
