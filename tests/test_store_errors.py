@@ -213,3 +213,9 @@ def test_missing_installed_data_on_the_cli_exits_2(
     assert res.code == 2
     assert "reinstall smanav" in " ".join(res.stderr.split())
     assert "Traceback" not in res.stderr
+
+
+def test_one_missing_folder_is_created_and_said(cli: Callable[..., Any], tmp_path: Path) -> None:
+    res = cli("treatments", "--json", db=tmp_path / "new" / "smanav.db")
+    assert res.code == 0
+    assert "created the folder" in res.stderr and (tmp_path / "new" / "smanav.db").is_file()
