@@ -777,3 +777,18 @@ def test_ask_contested_statement_shows_its_correction(kb: KnowledgeBase) -> None
             assert fix["id"] in {s["id"] for s in res["statements"]}
             assert fix["text"] in res["answer"]
     assert "CONTESTED:" in res["answer"] and "Contradicted by" in res["answer"]
+
+
+def test_ask_should_i_give_oxygen_gives_the_weak_breathing_warning(kb: KnowledgeBase) -> None:
+    """A parent asking whether to give oxygen gets the caution, not "how it is given"."""
+    r = ask("Should I give my child oxygen at home when his breathing is bad?", kb)
+    assert r["found"] is True
+    assert "oxygen-therapy-warning-weak-breathing" in {s["id"] for s in r["statements"]}
+    assert "carbon dioxide" in r["answer"]
+
+
+def test_ask_breastfeeding_is_answered_on_its_topic_not_as_a_pair(kb: KnowledgeBase) -> None:
+    r = ask("Can I breastfeed while taking Evrysdi?", kb)
+    assert "pair" not in r
+    assert "risdiplam-label-pregnancy-breastfeeding-eu" in {s["id"] for s in r["statements"]}
+    assert "holds no facts" not in r["answer"]

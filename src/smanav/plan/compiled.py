@@ -238,7 +238,11 @@ class AgeLimit:
                     return False
         if self.weight_min_kg is not None or self.weight_max_kg is not None:
             if weight is None:
-                unknown = True
+                # An upper weight limit (EU Zolgensma's dosing table, to 21 kg) is not in
+                # doubt for a child under 2 years; above that, or for a lower limit, the
+                # weight is needed to decide.
+                if self.weight_min_kg is not None or age >= 24:
+                    unknown = True
             elif (self.weight_min_kg is not None and weight < self.weight_min_kg) or (
                 self.weight_max_kg is not None and weight > self.weight_max_kg
             ):
@@ -325,6 +329,7 @@ class ConceptParts:
     pregnancy: ReadOnlyList = field(default_factory=ReadOnlyList)
     not_known: ReadOnlyList = field(default_factory=ReadOnlyList)
     #: The same facts as assertions, for the safety rules to match against a profile.
+    #: (pregnancy_facts also holds the not-known facts that carry a pregnancy topic.)
     contra_facts: tuple[Assertion, ...] = ()
     interaction_facts: tuple[Assertion, ...] = ()
     pregnancy_facts: tuple[Assertion, ...] = ()
@@ -654,5 +659,10 @@ def _concept_parts(kb: KnowledgeBase, c: Compiled, cid: str) -> ConceptParts:
         not_known=safety["not_known"],
         contra_facts=tuple(_statements(c, cid, "contraindication")),
         interaction_facts=tuple(_statements(c, cid, "interaction")),
-        pregnancy_facts=tuple(_statements(c, cid, "pregnancy")),
+        pregnancy_facts=tuple(
+            [
+                *_statements(c, cid, "pregnancy"),
+                *(a for a in _statements(c, cid, "not_known") if a.qualifiers.topic),
+            ]
+        ),
     )

@@ -390,7 +390,12 @@ class _Planner:
         self.caution(opt, cr.text, with_, concept, cr.id, list(cr.rests_on))
         if cr.effect == "needs_review":
             opt.flag("needs_review")
-            opt.reasons.append(f"{self.input_words(hits)} → {cr.text} (rule {cr.id})")
+            why = (
+                self.input_words(hits)
+                if hits
+                else f"whenever {self.labels[opt.concept.id]} is listed"
+            )
+            opt.reasons.append(f"{why} → {cr.text} (rule {cr.id})")
             opt.basis.append(
                 {
                     "rule": cr.id,

@@ -158,6 +158,13 @@ def eligibility(pl: _Planner, opt: _Option) -> None:
                 "outside the ages the sources give; use outside them is a specialist's "
                 f"decision (rule {LABEL_AGE})"
             )
+    elif results == {None} or results == {None, False}:
+        opt.flag("needs_review")
+        opt.reasons.append(
+            "the limits the sources give need what the profile does not say (SMA type, SMN2 "
+            f"copies or weight): “{'”, “'.join(lim.range for lim, _ in dec)}”; the care team "
+            f"checks them (rule {LABEL_AGE})"
+        )
     elif len(results) > 1:
         opt.flag("needs_review")
         yes = [lim.range for lim, v in dec if v]
@@ -247,11 +254,12 @@ def apply_safety(pl: _Planner, opt: _Option) -> None:
                 [("age_months", f"{p.age_months:g}")],
             )
         elif a.object:
+            status = "needs_review" if q.effect == "avoid" else "not_eligible"
             for m in _members_with(pl, a.object, current):
                 _status_reason(
                     pl,
                     opt,
-                    "not_eligible",
+                    status,
                     CONTRAINDICATION,
                     f"must not be combined with {labels.get(m, m)}, a current medicine — "
                     f"{text} ({src})",
@@ -289,28 +297,75 @@ def apply_safety(pl: _Planner, opt: _Option) -> None:
                     a,
                     [("medications", m)],
                 )
-    if p.pregnancy in _TOPICS:
-        topics = _TOPICS[p.pregnancy]
-        for a in parts.pregnancy_facts:
-            if not _region_applies(a, region) or a.qualifiers.topic not in topics:
-                continue
-            text = c.statements[a.id]
-            pl.caution(opt, text, f"pregnancy: {p.pregnancy}", None, PREGNANCY, [a.id])
-            preg_effect = a.qualifiers.effect
-            if preg_effect is None and a.qualifiers.topic in ("pregnancy", "breastfeeding"):
-                # During pregnancy or breastfeeding, whatever the label says on it is a
-                # decision for the team, not a routine option.
-                preg_effect = "avoid" if p.pregnancy != "planning" else None
-            if preg_effect in _EFFECT_STATUS:
-                _status_reason(
-                    pl,
-                    opt,
-                    _EFFECT_STATUS[preg_effect],
-                    PREGNANCY,
-                    f"{text} ({pl.source_words(a)})",
-                    a,
-                    [("pregnancy", p.pregnancy)],
-                )
+    if p.pregnancy in _TOPICS and opt.concept.kind.value in _MEDICINE_KINDS:
+        pregnancy(pl, opt)
+
+
+#: Kinds of option that are medicines (pregnancy facts, or their absence, matter).
+_MEDICINE_KINDS = frozenset({"drug", "drug_class", "gene_therapy"})
+#: The topic that must be known for each answer to `pregnancy`.
+_MAIN_TOPIC = {"pregnant": "pregnancy", "breastfeeding": "breastfeeding", "planning": "pregnancy"}
+_TOPIC_WORDS = {"pregnancy": "pregnancy", "breastfeeding": "breastfeeding"}
+
+
+def pregnancy(pl: _Planner, opt: _Option) -> None:
+    """What the labels say for pregnancy, breastfeeding, contraception and fertility.
+
+    While pregnant, breastfeeding or planning a pregnancy, a medicine is a decision for
+    the team: any fact of the plan's region on the topic asks for review (contraindicated
+    → not offered), and so does the absence of one (what the label says is not known
+    here). Other regions' facts are shown for information and decide nothing.
+    """
+    c, p = pl.c, pl.p
+    parts = c.concepts[opt.concept.id]
+    region = p.region
+    topics = _TOPICS[str(p.pregnancy)]
+    main = _MAIN_TOPIC[str(p.pregnancy)]
+    known_main = False
+    for a in parts.pregnancy_facts:
+        q = a.qualifiers
+        if q.topic not in topics:
+            continue
+        text = c.statements[a.id]
+        unknown = a.predicate.value == "not_known"
+        if not _region_applies(a, region):
+            pl.caution(
+                opt,
+                f"{text} ({q.region} label, shown for information)",
+                f"pregnancy: {p.pregnancy}",
+                None,
+                PREGNANCY,
+                [a.id],
+            )
+            continue
+        pl.caution(opt, text, f"pregnancy: {p.pregnancy}", None, PREGNANCY, [a.id])
+        if q.topic == main and not unknown:
+            known_main = True
+        effect = q.effect if q.effect in _EFFECT_STATUS else "avoid"
+        if unknown:
+            continue
+        _status_reason(
+            pl,
+            opt,
+            _EFFECT_STATUS[effect],
+            PREGNANCY,
+            f"{text} ({pl.source_words(a)})",
+            a,
+            [("pregnancy", str(p.pregnancy))],
+        )
+    if not known_main:
+        opt.flag("needs_review")
+        opt.reasons.append(
+            f"needs review: what the {region} label says about {_TOPIC_WORDS[main]} is not "
+            f"known to smanav, so it cannot be treated as safe (rule {PREGNANCY})"
+        )
+        opt.basis.append(
+            {
+                "rule": PREGNANCY,
+                "inputs": [{"field": "pregnancy", "value": str(p.pregnancy)}],
+                "assertions": [],
+            }
+        )
 
 
 def member_limits(pl: _Planner, opt: _Option) -> None:
@@ -348,21 +403,24 @@ def member_limits(pl: _Planner, opt: _Option) -> None:
         el = c.concepts[m].eligibility
         if el is None:
             continue
-        for lim in el.current:
-            if lim.region not in (None, p.region):
-                continue
-            if lim.covers(p.age_months, p.sma_type, p.smn2_copies, p.weight_kg) is False:
-                a = pl.kb.assertions[lim.id]
-                _status_reason(
-                    pl,
-                    opt,
-                    "needs_review",
-                    MEMBER,
-                    f"for {name}, one of this class, the label covers “{lim.range}”; use outside "
-                    "it is a specialist's decision",
-                    a,
-                    [("age_months", f"{p.age_months:g}")],
-                )
+        mine = [lim for lim in el.current if lim.region in (None, p.region)]
+        verdicts = [
+            lim.covers(p.age_months, p.sma_type, p.smn2_copies, p.weight_kg) for lim in mine
+        ]
+        if mine and not any(v is not False for v in verdicts):
+            # No labelled use of this member covers the person (any one would do).
+            a = pl.kb.assertions[mine[0].id]
+            ranges = "”, “".join(lim.range for lim in mine)
+            _status_reason(
+                pl,
+                opt,
+                "needs_review",
+                MEMBER,
+                f"for {name}, one of this class, the labelled uses cover “{ranges}”; use "
+                "outside them is a specialist's decision",
+                a,
+                [("age_months", f"{p.age_months:g}")],
+            )
 
 
 _CONDITION_FIELD = {

@@ -130,6 +130,17 @@ _NOT_A_NAME = (
         {
             "safe",
             "safely",
+            # Pregnancy, feeding and food are topics, not medicines taken with X.
+            "pregnant",
+            "pregnancy",
+            "breastfeed",
+            "breastfeeding",
+            "breastfed",
+            "nursing",
+            "food",
+            "meal",
+            "meals",
+            "milk",
             "ok",
             "okay",
             "fine",
