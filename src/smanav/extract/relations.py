@@ -449,13 +449,20 @@ class _Doc:
             if len(self.text[cue[1] : orgs[0].start].split()) > 1:
                 continue
             self.add(Found(subj[-1].entry, "developed_by", orgs[0].entry, self._span(s)), cue)
-            rest = self.text[orgs[0].end :]
             if (
                 len(orgs) > 1
-                and re.match(r",\s+(?:a|an)\s+$", rest[: orgs[1].start - orgs[0].end])
-                and self.text[orgs[1].end :].lstrip().lower().startswith(("company", "subsidiary"))
+                and re.match(r",\s+(?:a|an)\s+$", self.text[orgs[0].end : orgs[1].start])
+                and self._word_after(orgs[1].end).startswith(("company", "subsidiary"))
             ):
                 self.add(Found(subj[-1].entry, "developed_by", orgs[1].entry, self._span(s)))
+
+    def _word_after(self, pos: int) -> str:
+        """The lower-cased start (10 characters) of what follows `pos` past white space:
+        never a copy of the rest of the document."""
+        text = self.text
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        return text[pos : pos + 10].lower()
 
     def approved_by(self, s: Sentence, form: str) -> None:
         ms = s.mentions
