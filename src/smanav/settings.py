@@ -5,7 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["DISCLAIMER", "SETTINGS", "busy_timeout", "default_db_path", "xdg_db_path"]
+__all__ = [
+    "DISCLAIMER",
+    "SETTINGS",
+    "busy_timeout",
+    "default_db_path",
+    "pdf_workers",
+    "xdg_db_path",
+]
 
 #: Shown on every output: smanav organises cited information, it does not advise.
 DISCLAIMER = (
@@ -41,6 +48,12 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
         "30",
         "Seconds a write waits for another smanav process writing to the same knowledge "
         "base before giving up with a message (exit 2).",
+    ),
+    (
+        "SMANAV_PDF_WORKERS",
+        "1",
+        "Worker processes that render plan PDFs for `smanav serve` (1–4); each is replaced "
+        "after 25 PDFs, and at most 8 PDFs per worker wait (more are answered 503).",
     ),
     (
         "SMANAV_BASE_URL",
@@ -86,3 +99,15 @@ def busy_timeout() -> float:
             "SMANAV_BUSY_TIMEOUT", f"{raw!r} is not a number of seconds between 0 and 86400"
         )
     return value
+
+
+def pdf_workers() -> int:
+    """Worker processes for PDFs (SMANAV_PDF_WORKERS, 1–4; default 1)."""
+    from .errors import InvalidInput
+
+    raw = os.environ.get("SMANAV_PDF_WORKERS", "").strip()
+    if not raw:
+        return 1
+    if not raw.isdigit() or not 1 <= int(raw) <= 4:
+        raise InvalidInput("SMANAV_PDF_WORKERS", f"{raw!r} is not a whole number from 1 to 4")
+    return int(raw)

@@ -25,12 +25,15 @@ __all__ = ["PDF_MAX_TASKS", "PDF_MAX_WAITING", "PDF_WORKERS", "PdfBusy", "PdfPoo
 
 T = TypeVar("T")
 
-#: Worker processes (``SMANAV_PDF_WORKERS``, 1–4): one leaves the other core to the server.
-PDF_WORKERS = max(1, min(4, int(os.environ.get("SMANAV_PDF_WORKERS", "1") or 1)))
+#: Worker processes by default (``SMANAV_PDF_WORKERS``, 1–4, read by ``settings.pdf_workers``
+#: when the pool is made): one leaves the other core to the server.
+PDF_WORKERS = 1
 #: PDFs a worker renders before it is replaced (its native memory goes with it).
 PDF_MAX_TASKS = 25
-#: PDFs that may wait for a worker; one more is answered 503 with Retry-After.
-PDF_MAX_WAITING = 32
+#: PDFs that may wait per worker; one more is answered 503 with Retry-After. At about 3 s
+#: a PDF, 8 waiting is a wait of under half a minute (a load test with a cap of 32 had
+#: clients time out after a minute instead of being told to retry).
+PDF_MAX_WAITING = 8
 
 
 class PdfBusy(Exception):
@@ -53,13 +56,17 @@ def _warm() -> int:
 class PdfPool:
     def __init__(
         self,
-        workers: int = PDF_WORKERS,
+        workers: int | None = None,
         max_tasks: int = PDF_MAX_TASKS,
-        max_waiting: int = PDF_MAX_WAITING,
+        max_waiting: int | None = None,
     ) -> None:
+        if workers is None:
+            from ..settings import pdf_workers
+
+            workers = pdf_workers()
         self.workers = workers
         self.max_tasks = max_tasks
-        self.max_waiting = max_waiting
+        self.max_waiting = PDF_MAX_WAITING * workers if max_waiting is None else max_waiting
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._waiting = 0
