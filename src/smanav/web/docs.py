@@ -222,7 +222,7 @@ RESPONSES: dict[tuple[str, str], dict[str, Any]] = {
             "question": STR,
             "answer": STR,
             "found": BOOL,
-            "citations": _list(_obj({"source": STR, "start": INT, "end": INT, "quote": STR})),
+            "citations": _list(_obj({"source": STR, "start": INT_N, "end": INT_N, "quote": STR_N})),
             "statements": _list(STATEMENT),
             "disclaimer": STR,
         },
