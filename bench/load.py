@@ -1,6 +1,6 @@
 """Load and soak test of `smanav serve` (not in the test command).
 
-    .venv/bin/python bench/load.py [--seconds 60] [--clients 50] [--db PATH]
+    .venv-test/bin/python bench/load.py [--seconds 60] [--clients 50] [--db PATH]
 
 Starts `smanav serve` (uvicorn, one worker) on a free loopback port and drives it with
 asyncio + httpx clients on the same machine:
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -86,16 +87,20 @@ class Stats:
     def __init__(self) -> None:
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
+        #: endpoint -> why requests failed: a status code, or the client's exception.
+        self.reasons: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.total = 0
 
     def row(self, name: str) -> str:
         t = self.times[name]
         n = len(t) + self.errors[name]
         rate = self.errors[name] / n if n else 0.0
-        return f"| {name} | {n} | {rate:.2%} | {pct(t, 0.5):.0f} | {pct(t, 0.99):.0f} |"
+        why = ", ".join(f"{k}: {v}" for k, v in sorted(self.reasons[name].items())) or "—"
+        return f"| {name} | {n} | {rate:.2%} | {why} | {pct(t, 0.5):.0f} | {pct(t, 0.99):.0f} |"
 
 
-async def request(client: httpx.AsyncClient, name: str, prof: Any, q: Any) -> bool:
+async def request(client: httpx.AsyncClient, name: str, prof: Any, q: Any) -> str:
+    """ "ok", or why not: the status code (503 = told to retry later) or "bad PDF"."""
     if name == "POST /api/plan":
         r = await client.post("/api/plan", json=next(prof))
     elif name == "GET /api/search":
@@ -104,8 +109,9 @@ async def request(client: httpx.AsyncClient, name: str, prof: Any, q: Any) -> bo
         r = await client.post("/plan", data=_form(next(prof)))
     else:
         r = await client.post("/plan.pdf", data=_form(next(prof)))
-        return r.status_code == 200 and r.content.startswith(b"%PDF")
-    return r.status_code == 200
+        if r.status_code == 200 and not r.content.startswith(b"%PDF"):
+            return "bad PDF"
+    return "ok" if r.status_code == 200 else str(r.status_code)
 
 
 def _form(p: dict[str, Any]) -> dict[str, Any]:
@@ -126,13 +132,14 @@ async def drive(
             while time.monotonic() < stop:
                 t0 = time.perf_counter()
                 try:
-                    ok = await request(client, name, prof, q)
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
+                    outcome = await request(client, name, prof, q)
+                except httpx.HTTPError as exc:
+                    outcome = type(exc).__name__
+                if outcome == "ok":
                     stats.times[name].append(time.perf_counter() - t0)
                 else:
                     stats.errors[name] += 1
+                    stats.reasons[name][outcome] += 1
                 stats.total += 1
                 if on_count is not None:
                     on_count(stats.total)
@@ -194,7 +201,13 @@ def main() -> None:
         rss["end"] = rss_mb(server.pid)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+            stopped = "stopped on SIGTERM"
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+            stopped = "did not stop within 30 s of SIGTERM (killed)"
         tmp.cleanup()
 
     a, b = alone.times["GET /api/search"], beside.times["GET /api/search"]
@@ -207,12 +220,35 @@ def main() -> None:
         f"\nsearch p99 ratio: {pct(b, 0.99) / pct(a, 0.99):.2f}× (PDFs beside: "
         f"{len(beside.times['POST /plan.pdf'])})\n"
     )
-    print(f"| {args.clients} clients, {args.seconds:g} s | requests | errors | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|")
+    head = f"| {args.clients} clients, {args.seconds:g} s"
+    print(f"{head} | requests | not 200 | why | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|---|")
     for name in names:
         print(mixed.row(name))
     print(f"\nrequests in all: {mixed.total} ({mixed.total / args.seconds:.0f}/s)")
     print("server RSS (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
+    print(f"server {stopped}")
+    # For scripts/robustness.py's table: failures other than "retry later" (503) count.
+    failed = sum(v for n in names for k, v in mixed.reasons[n].items() if k != "503")
+    shed = sum(mixed.reasons[n].get("503", 0) for n in names)
+    ratio = pct(b, 0.99) / pct(a, 0.99)
+    (ROOT / "bench" / "load.json").write_text(
+        json.dumps(
+            {
+                "tried": f"{args.clients} clients for {args.seconds:g} s on /api/plan, "
+                "/api/search, /plan (form) and /plan.pdf against smanav serve (1 worker); "
+                "search beside 4 PDF clients",
+                "requests": mixed.total,
+                "result": f"{failed} failed, {shed} PDFs told to retry later (503); search p99 "
+                f"beside PDFs {ratio:.2f}× alone; server RSS "
+                + ", ".join(f"{k} {v:.0f} MB" for k, v in rss.items())
+                + f"; server {stopped}",
+                "ok": failed == 0 and ratio <= 2.0,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

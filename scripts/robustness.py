@@ -178,16 +178,24 @@ def crash_trials(tmp: Path, base_db: Path, trials: int) -> list[Row]:
     for what in ("ingest", "review --accept-all", "db build"):
         failures: list[str] = []
         killed = 0
+        args = {
+            "ingest": ["ingest", str(docs)],
+            "review --accept-all": ["review", "--accept-all", "--json"],
+            "db build": ["db", "build"],
+        }[what]
+        # How long the command takes uninterrupted, so the kill lands inside it.
+        probe = tmp / f"probe-{what.split()[0]}.db"
+        shutil.copy(base_db, probe)
+        if what != "ingest":
+            smanav(["ingest", str(docs)], probe)
+        t0 = time.monotonic()
+        smanav(args, probe)
+        took = time.monotonic() - t0
         for t in range(trials):
             db = tmp / f"crash-{what.split()[0]}-{t}.db"
             shutil.copy(base_db, db)
             if what != "ingest":
                 smanav(["ingest", str(docs)], db)  # something to review and to keep
-            args = {
-                "ingest": ["ingest", str(docs)],
-                "review --accept-all": ["review", "--accept-all", "--json"],
-                "db build": ["db", "build"],
-            }[what]
             env = {**os.environ, "SMANAV_DB": str(db), "PYTHONWARNINGS": "ignore"}
             proc = subprocess.Popen(
                 [sys.executable, "-m", "smanav", *args],
@@ -195,7 +203,7 @@ def crash_trials(tmp: Path, base_db: Path, trials: int) -> list[Row]:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            time.sleep(rng.uniform(0.3, 4.0))
+            time.sleep(rng.uniform(0.1, 0.95) * took)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 killed += 1
@@ -218,7 +226,8 @@ def crash_trials(tmp: Path, base_db: Path, trials: int) -> list[Row]:
         rows.append(
             Row(
                 "crash points",
-                f"`kill -9` at a random moment (0.3–4 s) of `{what}` on 120 documents",
+                f"`kill -9` at a random moment of `{what}` on 120 documents (10–95 % of "
+                f"its {took:.1f} s uninterrupted run)",
                 trials,
                 f"{killed} killed mid-run; {trials - len({f.split(':')[0] for f in failures})}"
                 " left an intact file and a rerun that finished",
@@ -347,7 +356,13 @@ def write(rows: list[Row], seconds: float) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer trials (a minute or two)")
+    ap.add_argument("--examples", type=int, help="fuzz examples per test (default 1000)")
+    ap.add_argument("--trials", type=int, help="kill -9 trials per command (default 17)")
+    ap.add_argument("--rounds", type=int, help="rounds of concurrent writers (default 8)")
     args = ap.parse_args()
+    examples = args.examples or (50 if args.quick else 1000)
+    trials = args.trials or (3 if args.quick else 17)
+    rounds = args.rounds or (2 if args.quick else 8)
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -356,9 +371,9 @@ def main() -> None:
         if built.returncode != 0:
             sys.exit(f"could not build a knowledge base: {built.stderr}")
         rows = [bad_cli(tmp, base)]
-        rows.append(fuzz(50 if args.quick else 1000))
-        rows += crash_trials(tmp, base, 3 if args.quick else 17)
-        rows.append(concurrency(tmp, base, 2 if args.quick else 8))
+        rows.append(fuzz(examples))
+        rows += crash_trials(tmp, base, trials)
+        rows.append(concurrency(tmp, base, rounds))
         lr = load()
         if lr:
             rows.append(lr)

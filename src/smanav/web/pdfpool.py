@@ -47,7 +47,13 @@ def _render(plan: dict[str, Any]) -> bytes:
 
 
 def _warm() -> int:
-    """Import WeasyPrint in a new worker before its first PDF."""
+    """Import WeasyPrint in a new worker before its first PDF, at a lower CPU priority.
+
+    On a small machine a PDF keeps a core busy for seconds: the worker yields to the
+    server's own process, so searches and plans stay quick while PDFs are made.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(10)
     with contextlib.suppress(ImportError):  # render_pdf says what to install
         import weasyprint  # type: ignore[import-untyped]  # noqa: F401
     return os.getpid()
