@@ -71,6 +71,7 @@ def _stripped(profile: dict[str, object], exc: Exception) -> dict[str, object]:
 def compare(before: dict[str, dict[str, str]], after: dict[str, dict[str, str]]) -> None:
     changed = total = stripped = refused = 0
     rows = []
+    after = {sid: now for sid, now in after.items() if sid in before}  # rows added later
     for sid, now in after.items():
         was = dict(before.get(sid, {}))
         if "refused" in was:
