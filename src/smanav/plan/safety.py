@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..models import Assertion
+from .rules import BREATHING_SYMPTOMS
 
 if TYPE_CHECKING:
     from .compiled import AgeLimit
@@ -32,8 +33,6 @@ PREGNANCY = "label-pregnancy"
 BOXED = "boxed-warning"
 MEMBER = "label-class-member"
 
-#: Symptoms that mean weak breathing (the profile's own words are mapped to these).
-BREATHING_SYMPTOMS = frozenset({"respiratory-insufficiency"})
 
 _STATE = {True: "within", False: "outside", None: "not decided by the profile for"}
 _REGION_WORDS = {"US": "the US", "EU": "the EU", "CH": "Switzerland", "UK": "the UK"}
@@ -58,7 +57,7 @@ def profile_conditions(p: Any) -> set[str]:
     if p.pregnancy == "breastfeeding":
         out.add("breastfeeding")
     support = p.breathing_support not in (None, "none")
-    if support or BREATHING_SYMPTOMS & set(p.symptoms):
+    if support or set(BREATHING_SYMPTOMS) & set(p.symptoms):
         out.add("weak_breathing")
     if support:
         # Breathing support at night is given for hypoventilation and apnoea in sleep.
