@@ -77,7 +77,7 @@ def load_founding() -> list[tuple[str, str, list[dict[str, Any]]]]:
     out = []
     for g in sorted(GOLD.glob("*.json")):
         doc = json.loads(g.read_text(encoding="utf-8"))
-        path = next(CORPUS.glob(g.stem + "_*.txt"))
+        path = next(CORPUS.glob(g.stem.split("_")[0] + "_*.txt"))
         text = path.read_text(encoding="utf-8")
         mentions = [m for m in doc["mentions"] if m["kind"] in PREDICTED_KINDS]
         out.append((path.name, text, mentions))
