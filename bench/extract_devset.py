@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from smanav.extract.score import prf
+
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT / "bench" / "devset"
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -84,13 +86,6 @@ def load_founding() -> list[tuple[str, str, list[dict[str, Any]]]]:
     return out
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"tp": tp, "fp": fp, "fn": fn, "precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3)}
-
-
 def score_set(
     docs: list[tuple[str, str, list[dict[str, Any]]]], predicted: dict[str, list[dict[str, Any]]]
 ) -> dict[str, Any]:
@@ -124,7 +119,7 @@ def score_set(
                 counts["all"][1] += 1
                 alarms.append({"file": name, "text": m["text"], "kind": m["kind"]})
     return {
-        "scores": {k: _prf(*v) for k, v in sorted(counts.items())},
+        "scores": {k: prf(*v) for k, v in sorted(counts.items())},
         "misses": misses,
         "false_alarms": alarms,
     }
@@ -143,7 +138,9 @@ def run(founding: bool = False) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--founding", action="store_true", help="score the founding articles instead")
     ap.add_argument("--misses", action="store_true", help="list misses and false alarms")
     ap.add_argument("--json", type=Path, help="write the result as JSON")
@@ -152,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{res['texts']} texts ({'founding articles' if args.founding else 'development set'})")
     print(f"{'kind':<10} {'tp':>4} {'fp':>4} {'fn':>4} {'P':>6} {'R':>6} {'F1':>6}")
     for k, v in res["scores"].items():
-        print(f"{k:<10} {v['tp']:>4} {v['fp']:>4} {v['fn']:>4} {v['precision']:>6} {v['recall']:>6} {v['f1']:>6}")
+        cells = [f"{v[c]:>4}" for c in ("tp", "fp", "fn")]
+        cells += [f"{v[c]:>6}" for c in ("precision", "recall", "f1")]
+        print(f"{k:<10} " + " ".join(cells))
     if args.misses:
         for m in res["misses"]:
             print(f"MISS  {m['file']:<42} {m['kind']:<9} {m['text']!r}")

@@ -294,7 +294,7 @@ def _accept(
                 "kind": c["kind"],
                 "name": c["name"],
                 "codes": c["codes"],
-                "domain": _DEFAULT_DOMAIN.get(c["kind"]),
+                "domain": c.get("domain") or _DEFAULT_DOMAIN.get(c["kind"]),
             }
         )
         db.execute(
