@@ -85,6 +85,8 @@ class Document:
     title: str
     last_updated: str | None
     sha256: str
+    #: What was left out while reading (an impossible "last updated" date).
+    warnings: tuple[str, ...] = ()
 
 
 # --- reading --------------------------------------------------------------------------
@@ -141,7 +143,8 @@ def read_document(path: str | Path, max_bytes: int | None = None) -> Document:
     if len(mapped.text.strip()) < 1:
         raise InvalidInput(name, "has no text once markup is removed")
     title = " ".join((_title(text, mapped.text, fmt) or p.stem).split())
-    return Document(name, fmt, text, mapped, title, _last_updated(mapped.text), span_sha256(text))
+    updated, warnings = _last_updated(mapped.text)
+    return Document(name, fmt, text, mapped, title, updated, span_sha256(text), warnings)
 
 
 def _pdf_text(name: str, raw: bytes) -> str:
@@ -425,17 +428,18 @@ _LAST_UPDATED = re.compile(
 )
 
 
-def _last_updated(text: str) -> str | None:
+def _last_updated(text: str) -> tuple[str | None, tuple[str, ...]]:
+    """The "last updated" date, or None with a warning when it names no real day."""
     m = _LAST_UPDATED.search(text)
     if not m:
-        return None
+        return None, ()
     raw = re.sub(r"\s+", " ", m.group("date").replace(",", "").replace(".", ""))
     for fmt in ("%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d"):
         try:
-            return dt.datetime.strptime(raw, fmt).date().isoformat()
+            return dt.datetime.strptime(raw, fmt).date().isoformat(), ()
         except ValueError:
             continue
-    return None
+    return None, (f"the last-updated date {m.group('date')!r} is no calendar date: left out",)
 
 
 _TITLE_OPEN = re.compile(r"<(title|h1)", re.IGNORECASE)
@@ -533,6 +537,7 @@ def process_batch(
                 "passages": passages,
                 "mentions": len(result["mentions"]),
                 "assertions": result["assertions"],
+                "warnings": [*doc.warnings, *result["warnings"]],
             }
         )
     return out
@@ -642,6 +647,7 @@ def store_result(store: Store, r: dict[str, Any]) -> dict[str, Any]:
         "last_updated": r["last_updated"],
         "mentions": r["mentions"],
         "queued": len(rows),
+        "warnings": r.get("warnings", []),
     }
 
 

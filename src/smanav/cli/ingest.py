@@ -111,6 +111,8 @@ def ingest(
                     f"[green]{label}[/]  {escape(d['file'])} → [bold]{d['source']}[/] "
                     f"(v{d['version']}, {d['mentions']} mentions, {d['queued']} to review)"
                 )
+                for w in d.get("warnings", []):
+                    _warn(d["file"], w)
         out.print(
             f"{result['added']} added, {result['new_version']} new versions, "
             f"{result['unchanged']} unchanged, {result['error']} rejected; "
@@ -145,9 +147,15 @@ def extract(paths: PathsArg, max_bytes: MaxBytesOpt = None, as_json: JsonOpt = F
                 out.print(f"- {escape(_phrase(a))}  [dim]{ev['start']}-{ev['end']}[/]")
         for e in result["errors"]:
             err.print(f"[bold red]Error:[/] {escape(e['file'])}: {escape(e['message'])}")
+        for w in result["warnings"]:
+            _warn(w["file"], w["message"])
         disclaimer()
     if result["errors"]:
         raise typer.Exit(2)
+
+
+def _warn(file: str, message: str) -> None:
+    err.print(f"[bold yellow]Warning:[/] {escape(file)}: {escape(message)}")
 
 
 def _ids(values: list[str] | None) -> list[str]:

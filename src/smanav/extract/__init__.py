@@ -106,8 +106,9 @@ def extract_text(
     mentions = find_mentions(lex, doc.text)
     skip = not_in_relations()
     related = [m for m in mentions if m.entry.concept not in skip]
+    warnings: list[str] = []
     found = sorted(
-        find_assertions(doc.text, related), key=lambda f: (f.spans[0], f.predicate, f.key)
+        find_assertions(doc.text, related, warnings), key=lambda f: (f.spans[0], f.predicate, f.key)
     )
     return {
         "source": source,
@@ -119,6 +120,7 @@ def extract_text(
             for e in doc.all_edits
             if e.reason == "glued" or e.end > e.start
         ],
+        "warnings": warnings,
     }
 
 
@@ -130,6 +132,7 @@ def extract_paths(
 
     documents: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
+    warnings: list[dict[str, str]] = []
     files = collect_files(paths)
     if not files:
         raise InvalidInput(
@@ -147,5 +150,12 @@ def extract_paths(
         result = extract_text(doc.mapped, kb, source=str(path))
         result["title"] = doc.title
         result["last_updated"] = doc.last_updated
+        result["warnings"] = [*doc.warnings, *result["warnings"]]
+        warnings += [{"file": str(path), "message": w} for w in result["warnings"]]
         documents.append(result)
-    return {"documents": documents, "errors": errors, "disclaimer": DISCLAIMER}
+    return {
+        "documents": documents,
+        "errors": errors,
+        "warnings": warnings,
+        "disclaimer": DISCLAIMER,
+    }
