@@ -147,5 +147,6 @@ def _functional_group(m: Mention, names: frozenset[str], groups: re.Pattern[str]
     """ "Sitters, standers and walkers": SMA's functional groups, not devices."""
     if m.kind != "device" or m.text.lower() not in names:
         return False
-    near = low[max(0, m.start - 40) + 1 : m.start + 1] + " " + low[m.end + 1 : m.end + 41]
-    return bool(groups.search(near))
+    before = _SENTENCE_BREAK.split(low[max(0, m.start - 40) + 1 : m.start + 1])[-1]
+    after = _SENTENCE_BREAK.split(low[m.end + 1 : m.end + 41])[0]
+    return bool(groups.search(f"{before} {after}"))

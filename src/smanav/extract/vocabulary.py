@@ -79,7 +79,7 @@ def plural_forms(text: str) -> set[str]:
 
 def singular(word: str) -> str:
     """The singular a head is normalised to (only the regular English endings)."""
-    if word.endswith("ses") and word[:-2].endswith("si"):
+    if word.endswith(("oses", "eses", "yses")) and len(word) > 6:  # orthoses, prostheses
         return word[:-2] + "is"
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
