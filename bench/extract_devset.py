@@ -3,6 +3,8 @@
     python bench/extract_devset.py              # scores, overall and by kind
     python bench/extract_devset.py --misses     # also every miss and false alarm
     python bench/extract_devset.py --json out.json
+    python bench/extract_devset.py --heldout    # bench/heldout: annotated after the tuning
+    python bench/extract_devset.py --founding   # the founding articles (tests/gold)
 
 The gold (bench/devset/gold.yaml) lists surfaces with a kind per text; every
 case-insensitive, word-bounded occurrence is a gold mention, longest first, never
@@ -27,6 +29,8 @@ from smanav.extract.score import prf
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT / "bench" / "devset"
+#: Texts gathered and annotated after the tuning, scored once: the out-of-sample check.
+HELDOUT = ROOT / "bench" / "heldout"
 CORPUS = ROOT.parent / "shared" / "corpus"
 GOLD = ROOT / "tests" / "gold"
 #: Kinds of the extractor that are interventions (models.INTERVENTION_KINDS plus vaccine).
@@ -62,14 +66,14 @@ def gold_mentions(text: str, entries: list[list[str]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda g: g["start"])
 
 
-def load_devset() -> list[tuple[str, str, list[dict[str, Any]]]]:
+def load_devset(folder: Path = DEVSET) -> list[tuple[str, str, list[dict[str, Any]]]]:
     """(file name, text, gold mentions) for every text of the manifest."""
-    manifest = yaml.safe_load((DEVSET / "manifest.yaml").read_text(encoding="utf-8"))
-    gold = yaml.safe_load((DEVSET / "gold.yaml").read_text(encoding="utf-8"))
+    manifest = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
+    gold = yaml.safe_load((folder / "gold.yaml").read_text(encoding="utf-8"))
     out = []
     for item in manifest["texts"]:
         name = item["file"]
-        text = (DEVSET / "texts" / name).read_text(encoding="utf-8")
+        text = (folder / "texts" / name).read_text(encoding="utf-8")
         out.append((name, text, gold_mentions(text, gold[name])))
     return out
 
@@ -125,14 +129,14 @@ def score_set(
     }
 
 
-def run(founding: bool = False) -> dict[str, Any]:
+def run(founding: bool = False, heldout: bool = False) -> dict[str, Any]:
     """Extract every text of the set with the installed package and score it."""
     from smanav.extract import extract_text, lexicon
     from smanav.store import open_kb
 
     kb = open_kb()
     lex = lexicon(kb)
-    docs = load_founding() if founding else load_devset()
+    docs = load_founding() if founding else load_devset(HELDOUT if heldout else DEVSET)
     predicted = {name: extract_text(text, lex)["mentions"] for name, text, _g in docs}
     return {"texts": len(docs), **score_set(docs, predicted)}
 
@@ -142,11 +146,19 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--founding", action="store_true", help="score the founding articles instead")
+    ap.add_argument("--heldout", action="store_true", help="score the held-out texts instead")
     ap.add_argument("--misses", action="store_true", help="list misses and false alarms")
     ap.add_argument("--json", type=Path, help="write the result as JSON")
     args = ap.parse_args(argv)
-    res = run(args.founding)
-    print(f"{res['texts']} texts ({'founding articles' if args.founding else 'development set'})")
+    res = run(args.founding, args.heldout)
+    name = (
+        "founding articles"
+        if args.founding
+        else "held-out set"
+        if args.heldout
+        else "development set"
+    )
+    print(f"{res['texts']} texts ({name})")
     print(f"{'kind':<10} {'tp':>4} {'fp':>4} {'fn':>4} {'P':>6} {'R':>6} {'F1':>6}")
     for k, v in res["scores"].items():
         cells = [f"{v[c]:>4}" for c in ("tp", "fp", "fn")]
