@@ -122,6 +122,11 @@ def test_assisted_x_and_breathing_phrases(kb: KnowledgeBase) -> None:
     assert found["ventilatory support"]["concept"] == "ventilation"
 
 
+def test_an_acronym_in_brackets_stays_in_the_phrase(kb: KnowledgeBase) -> None:
+    found = _found("A nasogastric (NG) tube goes into the stomach.", kb)
+    assert found["nasogastric (NG) tube"]["kind"] == "device"
+
+
 def test_a_phrase_never_spans_a_sentence_break(kb: KnowledgeBase) -> None:
     texts = {m["text"] for m in _mentions("Aids can be invasive. Ventilation helps.", kb)}
     assert "invasive. Ventilation" not in texts

@@ -130,7 +130,8 @@ class Grammar:
     def phrases(self, form: str, raw: str) -> Iterator[tuple[int, int, str, Rule]]:
         """(start, end, normalised name, rule) of every modified head in a match form;
         `raw` is the text it was made from (same offsets): words joined by anything but
-        spaces and hyphens ("invasive. Non-invasive") are not one phrase."""
+        spaces, hyphens and brackets ("invasive. Non-invasive") are not one phrase, while
+        an acronym in brackets stays in ("nasogastric (NG) tube")."""
         for m in self.heads.finditer(form):
             word = m.group(1)
             best: tuple[int, list[str], Rule] | None = None
@@ -142,7 +143,7 @@ class Grammar:
                 taken: list[tuple[int, str]] = []
                 edge = m.start()
                 for pos, w in reversed(before):
-                    if w not in rule.modifiers or raw[pos + len(w) : edge].strip(" -\n"):
+                    if w not in rule.modifiers or raw[pos + len(w) : edge].strip(" -\n()"):
                         break
                     taken.insert(0, (pos, w))
                     edge = pos
