@@ -177,3 +177,26 @@ def test_known_needs_the_same_qualifiers(kb: KnowledgeBase) -> None:
     assert index.known(other) is None and index.known(negated) is None
     with pytest.raises(KeyError):
         index.known({"subject": "x"})
+
+
+def test_accepting_the_founding_corpus_never_doubles_a_caution(
+    fresh_db: Path, corpus: Path
+) -> None:
+    """The issue's symptom: the alcohol caution showed twice per muscle relaxant after the
+    ingested copies of the founding articles were accepted."""
+    from smanav.plan import make_plan
+
+    profile = {"age_months": 200, "symptoms": ["spasticity"], "alcohol_use": True}
+
+    def cautions(kb: KnowledgeBase) -> list[str]:
+        plan = make_plan(profile, kb)
+        options = {o["concept"]: o for o in plan["options"]}
+        return [c["text"] for c in options["baclofen"]["cautions"] if c["concept"] == "alcohol"]
+
+    before = cautions(open_kb(fresh_db))
+    n = len(open_kb(fresh_db).assertions)
+    ingest_paths([corpus], fresh_db)
+    review_decide(fresh_db, accept_all=True)
+    after = open_kb(fresh_db)
+    assert before and cautions(after) == before and len(set(before)) == len(before)
+    assert len(after.assertions) == n + 7  # only the seven facts the KB did not hold
