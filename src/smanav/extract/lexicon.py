@@ -28,7 +28,7 @@ from typing import Any
 
 from ..kb import KnowledgeBase, data_root, norm_name, read_yaml
 from ..text import WordBreaker
-from .vocabulary import KIND_AS, term_variants, vocabulary
+from .vocabulary import KIND_AS, grammar, term_variants, vocabulary
 
 __all__ = ["Entry", "Lexicon", "LexiconSpec", "english_words", "match_form", "rules", "slug"]
 
@@ -190,6 +190,9 @@ class Lexicon:
     surfaces: dict[str, str] = field(default_factory=dict)
     #: Lexicon key → index of its entry.
     keys: dict[str, int] = field(default_factory=dict)
+    #: Entries whose key is also a grammar head ("braces"), and heads that are no key.
+    head_of: dict[int, str] = field(default_factory=dict)
+    pure_heads: list[str] = field(default_factory=list)
 
     @classmethod
     def build(cls, spec: LexiconSpec, drugs: bool = True, hpo: bool = True) -> Lexicon:
@@ -263,6 +266,15 @@ class Lexicon:
         auto = ahocorasick.Automaton()
         for key, idx in best.items():
             auto.add_word(f" {key} ", (len(key) + 2, idx))
+        # Grammar heads ride on the same pass: a lexicon key that is a head is marked,
+        # any other head is a key of its own with a negative index (no entry).
+        for head in grammar().by_head:
+            idx = best.get(head)
+            if idx is not None:
+                lex.head_of[idx] = head
+            elif " " not in head:
+                lex.pure_heads.append(head)
+                auto.add_word(f" {head} ", (len(head) + 2, -len(lex.pure_heads)))
         auto.make_automaton()
         lex.automaton = auto
         lex.known_entries = by_id

@@ -65,11 +65,13 @@ def _pattern_mentions(text: str, lex: Lexicon) -> list[tuple[int, int, Entry]]:
     return out
 
 
-def _grammar_mentions(form: str, raw: str, lex: Lexicon) -> list[tuple[int, int, Entry]]:
+def _grammar_mentions(
+    form: str, raw: str, lex: Lexicon, heads: list[tuple[int, int, str]]
+) -> list[tuple[int, int, Entry]]:
     """Modified heads ("scoliosis brace"): a listed name when the phrase is one, else a
     proposed concept named by the normalised phrase. Offsets are into the text."""
     out: list[tuple[int, int, Entry]] = []
-    for start, end, name, rule in grammar().phrases(form, raw):
+    for start, end, name, rule in grammar().phrases(form, raw, heads):
         idx = lex.keys.get(key_of(name))
         if idx is not None and not lex.entries[idx].context_only:
             entry = lex.entries[idx]
@@ -114,16 +116,23 @@ def find_mentions(lex: Lexicon, text: str) -> list[Mention]:
 
     form = f" {match_form(text)} "
     hits: list[tuple[int, int, Entry]] = []
+    heads: list[tuple[int, int, str]] = []  # in `form` offsets, for the grammar
     for last, (klen, idx) in lex.automaton.iter(form):
         start = last - klen + 1
         end = start + klen - 2
+        if idx < 0 or idx in lex.head_of:
+            heads.append(
+                (start + 1, end + 1, lex.pure_heads[-1 - idx] if idx < 0 else lex.head_of[idx])
+            )
+            if idx < 0:
+                continue
         surface = lex.case_sensitive.get(idx)
         if surface is not None and text[start:end] != surface:
             continue
         hits.append((start, end, lex.entries[idx]))
     hits += _pattern_mentions(text, lex)
     low = f" {text.lower()} "
-    hits += _grammar_mentions(form, low, lex)
+    hits += _grammar_mentions(form, low, lex, heads)
     hits.sort(key=lambda h: (-(h[1] - h[0]), h[2].rank, h[0]))
     taken = bytearray(len(text) + 1)
     chosen: list[Mention] = []

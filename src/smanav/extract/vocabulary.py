@@ -13,7 +13,7 @@ molecule classes) unless a treatment context says otherwise.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -126,22 +126,32 @@ class Grammar:
     by_head: dict[str, tuple[Rule, ...]]
     heads: re.Pattern[str]
     glue: frozenset[str]
+    #: Every modifier any rule of a head allows: most heads stand after none of them.
+    near: dict[str, frozenset[str]]
 
-    def phrases(self, form: str, raw: str) -> Iterator[tuple[int, int, str, Rule]]:
+    def phrases(
+        self, form: str, raw: str, hits: Iterable[tuple[int, int, str]] | None = None
+    ) -> Iterator[tuple[int, int, str, Rule]]:
         """(start, end, normalised name, rule) of every modified head in a match form;
         `raw` is the text it was made from (same offsets): words joined by anything but
         spaces, hyphens and brackets ("invasive. Non-invasive") are not one phrase, while
-        an acronym in brackets stays in ("nasogastric (NG) tube")."""
-        for m in self.heads.finditer(form):
-            word = m.group(1)
+        an acronym in brackets stays in ("nasogastric (NG) tube"). `hits` are the head
+        words' (start, end, word) when the caller found them already (the lexicon's
+        automaton does, in its one pass)."""
+        if hits is None:
+            hits = ((m.start(), m.end(), m.group(1)) for m in self.heads.finditer(form))
+        for head_start, head_end, word in hits:
+            prev = form[max(0, head_start - 40) : head_start].split()
+            if not prev or prev[-1] not in self.near[word]:
+                continue
             best: tuple[int, list[str], Rule] | None = None
             before = [
                 (w.start(), w.group())
-                for w in _WORD.finditer(form, max(0, m.start() - 80), m.start())
+                for w in _WORD.finditer(form, max(0, head_start - 80), head_start)
             ]
             for rule in self.by_head[word]:
                 taken: list[tuple[int, str]] = []
-                edge = m.start()
+                edge = head_start
                 for pos, w in reversed(before):
                     if w not in rule.modifiers or raw[pos + len(w) : edge].strip(" -\n()"):
                         break
@@ -158,7 +168,7 @@ class Grammar:
                 continue
             start, words, rule = best
             name = " ".join(_american(w) for w in [*words, singular(word)])
-            yield start, m.end(), name, rule
+            yield start, head_end, name, rule
 
 
 @lru_cache(maxsize=1)
@@ -191,6 +201,7 @@ def grammar() -> Grammar:
         {k: tuple(v) for k, v in by_head.items()},
         re.compile(rf"(?<=\s)({alternatives})(?=\s)"),
         frozenset({"of", "and", "or"}),
+        {k: frozenset().union(*(r.modifiers for r in v)) for k, v in by_head.items()},
     )
 
 
