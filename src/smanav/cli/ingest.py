@@ -107,14 +107,19 @@ def ingest(
                 out.print(f"[dim]unchanged[/]  {escape(d['file'])}")
             else:
                 label = "new version" if d["status"] == "new_version" else "added"
+                same = " (the curated source of that name)" if d.get("curated_source") else ""
+                known = f", {d['known']} already known" if d.get("known") else ""
                 out.print(
-                    f"[green]{label}[/]  {escape(d['file'])} → [bold]{d['source']}[/] "
-                    f"(v{d['version']}, {d['mentions']} mentions, {d['queued']} to review)"
+                    f"[green]{label}[/]  {escape(d['file'])} → [bold]{d['source']}[/]{same} "
+                    f"(v{d['version']}, {d['mentions']} mentions, {d['queued']} to review{known})"
                 )
+                for w in d.get("warnings", []):
+                    _warn(d["file"], w)
         out.print(
             f"{result['added']} added, {result['new_version']} new versions, "
             f"{result['unchanged']} unchanged, {result['error']} rejected; "
-            f"{result['queued']} assertions queued (see `smanav review`)."
+            f"{result['queued']} assertions queued, {result.get('known', 0)} of them already "
+            "known (see `smanav review`)."
         )
         disclaimer()
     if result["error"]:
@@ -145,9 +150,15 @@ def extract(paths: PathsArg, max_bytes: MaxBytesOpt = None, as_json: JsonOpt = F
                 out.print(f"- {escape(_phrase(a))}  [dim]{ev['start']}-{ev['end']}[/]")
         for e in result["errors"]:
             err.print(f"[bold red]Error:[/] {escape(e['file'])}: {escape(e['message'])}")
+        for w in result["warnings"]:
+            _warn(w["file"], w["message"])
         disclaimer()
     if result["errors"]:
         raise typer.Exit(2)
+
+
+def _warn(file: str, message: str) -> None:
+    err.print(f"[bold yellow]Warning:[/] {escape(file)}: {escape(message)}")
 
 
 def _ids(values: list[str] | None) -> list[str]:
@@ -204,7 +215,10 @@ def review(
         if as_json:
             emit_json(result)
             return
+        merged = result.get("merged") or {}
         out.print(f"{len(result['accepted'])} accepted, {len(result['rejected'])} rejected.")
+        for qid, known in merged.items():
+            out.print(f"  {qid}: already known, its evidence added to [bold]{known}[/]")
         for c in result["conflicts"]:
             _print_conflict(c["id"], c)
         more = result["conflict_count"] - len(result["conflicts"])
@@ -224,11 +238,15 @@ def review(
         date = f", updated {d['last_updated']}" if d["last_updated"] else ""
         out.print(f"\n[bold]{escape(d['title'])}[/] [dim]({d['source']}, v{d['version']}{date})[/]")
         for a in d["assertions"]:
-            out.print(f"  [cyan]{a['id']}[/] {escape(_phrase(a))}")
-            passage = " ".join(a["passage"]["text"].split())
-            out.print(
-                f"    [dim]“{escape(passage)}” ({a['passage']['start']}-{a['passage']['end']})[/]"
-            )
+            known = ""
+            if a.get("known"):
+                known = f"  [green]already known as {a['known']}[/]"
+                if a.get("known_certainty") not in (None, a["certainty"]):
+                    known += f" [dim](there: {a['known_certainty']})[/]"
+            out.print(f"  [cyan]{a['id']}[/] {escape(_phrase(a))}{known}")
+            for p in a["passages"]:
+                passage = " ".join(p["text"].split())
+                out.print(f"    [dim]“{escape(passage)}” ({p['start']}-{p['end']})[/]")
             for c in a["conflicts"]:
                 _print_conflict(a["id"], c)
             more = a["conflict_count"] - len(a["conflicts"])

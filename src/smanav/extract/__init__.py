@@ -21,6 +21,7 @@ from ..text import Mapped, repair
 from .lexicon import Entry, Lexicon, LexiconSpec, lexicon_for
 from .mentions import Mention, find_mentions
 from .relations import Found, find_assertions
+from .vocabulary import not_in_relations
 
 __all__ = ["extract_paths", "extract_text", "lexicon", "Lexicon", "LexiconSpec"]
 
@@ -50,7 +51,10 @@ def _codes(e: Entry) -> list[dict[str, str]]:
 
 
 def _concept(e: Entry) -> dict[str, Any]:
-    return {"id": e.concept, "name": e.name, "kind": e.kind, "codes": _codes(e)}
+    out = {"id": e.concept, "name": e.name, "kind": e.kind, "codes": _codes(e)}
+    if e.domain is not None:
+        out["domain"] = e.domain
+    return out
 
 
 def _mention(m: Mention, doc: Mapped) -> dict[str, Any]:
@@ -100,8 +104,11 @@ def extract_text(
     lex = lexicon(kb)
     doc = repair(text, lex.breaker)
     mentions = find_mentions(lex, doc.text)
+    skip = not_in_relations()
+    related = [m for m in mentions if m.entry.concept not in skip]
+    warnings: list[str] = []
     found = sorted(
-        find_assertions(doc.text, mentions), key=lambda f: (f.spans[0], f.predicate, f.key)
+        find_assertions(doc.text, related, warnings), key=lambda f: (f.spans[0], f.predicate, f.key)
     )
     return {
         "source": source,
@@ -113,6 +120,7 @@ def extract_text(
             for e in doc.all_edits
             if e.reason == "glued" or e.end > e.start
         ],
+        "warnings": warnings,
     }
 
 
@@ -124,6 +132,7 @@ def extract_paths(
 
     documents: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
+    warnings: list[dict[str, str]] = []
     files = collect_files(paths)
     if not files:
         raise InvalidInput(
@@ -141,5 +150,12 @@ def extract_paths(
         result = extract_text(doc.mapped, kb, source=str(path))
         result["title"] = doc.title
         result["last_updated"] = doc.last_updated
+        result["warnings"] = [*doc.warnings, *result["warnings"]]
+        warnings += [{"file": str(path), "message": w} for w in result["warnings"]]
         documents.append(result)
-    return {"documents": documents, "errors": errors, "disclaimer": DISCLAIMER}
+    return {
+        "documents": documents,
+        "errors": errors,
+        "warnings": warnings,
+        "disclaimer": DISCLAIMER,
+    }
