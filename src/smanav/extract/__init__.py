@@ -129,7 +129,9 @@ def extract_paths(
 ) -> dict[str, Any]:
     """`smanav extract`: every readable document under `paths`; nothing is stored."""
     from ..ingest import collect_files, read_document
+    from ..settings import settings
 
+    max_bytes = settings().max_bytes if max_bytes is None else max_bytes  # a bad value: exit 2
     documents: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     warnings: list[dict[str, str]] = []

