@@ -204,7 +204,7 @@ def test_a_changed_plan_fails_with_a_readable_diff(golden: dict[str, Any]) -> No
     said = str(info.value)
     assert json.dumps(case["profile"]["symptoms"]) in said
     assert f'options[{option["concept"]}].status: "{old_status}" → "not_eligible"' in said
-    assert f'options[{option["concept"]}].reasons[' in said and '"a new reason"' in said
+    assert f"options[{option['concept']}].reasons[" in said and '"a new reason"' in said
     assert f"options[{case['plan']['options'][-1]['concept']}]: removed" in said
     assert REGENERATE in said
 
