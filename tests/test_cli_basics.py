@@ -32,7 +32,7 @@ def test_every_command_is_in_the_readme() -> None:
         assert f"smanav {name}" in readme, f"`smanav {name}` is not documented in README.md"
 
 
-def test_console_script_starts_without_extras(tmp_path: Path) -> None:
+def test_console_script_starts(tmp_path: Path) -> None:
     """`smanav --help` runs as a fresh process (the installed entry point)."""
     exe = Path(sys.executable).with_name("smanav")
     res = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=30)
