@@ -113,6 +113,7 @@ def _wordy(gram: tuple[str, ...]) -> bool:
     return sum(not any(ch.isdigit() for ch in w) for w in gram) >= 5
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("name", ["labels.md", "standards-of-care.md"])
 def test_no_value_copies_seven_words(name: str) -> None:
     words = _words(_facts_file(name).read_text(encoding="utf-8"))
