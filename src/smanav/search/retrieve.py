@@ -9,7 +9,7 @@ similarities, are on unrelated scales; ranks are comparable (Cormack et al., 200
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from ..errors import InvalidInput
@@ -140,8 +140,8 @@ def find(query: str, kb: KnowledgeBase, limit: int = 10, dense: bool | None = No
     # or an HPO id no concept carries then lists nothing rather than ten random concepts.
     topic = rank_words(query)
     named = [w for w in topic if not w.isdigit()]
-    lex_hits = idx.passages(fts_or(topic), depth)
-    exp_hits = idx.passages(idx.names_query(kb, mentioned), depth)
+    lex_hits = idx.ranked(topic, depth)
+    exp_hits = idx.ranked(idx.names_query(kb, mentioned), depth)
     lexical = [p.key for p, _ in lex_hits]
     expanded = [p.key for p, _ in exp_hits]
     cited = _cited_passages(kb, idx, mentioned)
@@ -175,9 +175,6 @@ def find(query: str, kb: KnowledgeBase, limit: int = 10, dense: bool | None = No
     for k, _ in fused[:limit]:
         if k not in by_key and k in dense_by_key:
             by_key[k] = dense_by_key[k]
-    missing = [k for k, _ in fused[:limit] if k not in by_key]
-    for p in _fetch(idx, missing):
-        by_key[p.key] = p
     hits.passages = [(by_key[k], s) for k, s in fused if k in by_key][:limit]
 
     from_passages: list[str] = []
@@ -212,13 +209,6 @@ def _cited_passages(kb: KnowledgeBase, idx: Index, mentioned: list[str]) -> list
                 if p not in out:
                     out.append(p)
     return out
-
-
-def _fetch(idx: Index, keys: Iterable[tuple[str, int, int]]) -> list[Passage]:
-    wanted = set(keys)
-    if not wanted:
-        return []
-    return [p for p in idx.all_passages() if p.key in wanted]
 
 
 def passage_dict(kb: KnowledgeBase, p: Passage, score: float | None = None) -> dict[str, Any]:
