@@ -24,11 +24,13 @@ from ..store import split_passages
 from .lexicon import Recognizer, load_lexicon
 from .text import fts_or, fts_terms
 
-__all__ = ["COMMON", "Index", "Passage", "index_for"]
+__all__ = ["COMMON", "WINDOW", "Index", "Passage", "index_for"]
 
 #: A word or phrase in more passages than this is common: it narrows, it does not rank
 #: (BM25 gives such words little weight, and ranking them costs time in corpus size).
 COMMON = 2000
+#: Passages holding only common words that are looked at (the newest), per query.
+WINDOW = 500
 
 _FTS_SCHEMA = """
 CREATE VIRTUAL TABLE concept_fts USING fts5(
@@ -142,22 +144,15 @@ class Index:
     def close(self) -> None:
         self.conn.close()
 
-    def passages(
-        self, match: str | None, limit: int, below: int | None = None
-    ) -> list[tuple[Passage, float]]:
-        """Passages matching an FTS5 expression we built, best BM25 first.
-
-        `below` keeps the rowids at or above it (a window of the newest passages).
-        """
+    def passages(self, match: str | None, limit: int) -> list[tuple[Passage, float]]:
+        """Passages matching an FTS5 expression we built, best BM25 first."""
         if not match:
             return []
-        window = "" if below is None else " AND rowid >= ?"
-        args: tuple[Any, ...] = (match, limit) if below is None else (match, below, limit)
         with self.lock:
             rows = self.conn.execute(
                 "SELECT source_id, start, end, text, bm25(passage_fts) FROM passage_fts "
-                f"WHERE passage_fts MATCH ?{window} ORDER BY rank LIMIT ?",
-                args,
+                "WHERE passage_fts MATCH ? ORDER BY rank LIMIT ?",
+                (match, limit),
             ).fetchall()
         return [(Passage(r[0], int(r[1]), int(r[2]), r[3]), -float(r[4])) for r in rows]
 
@@ -165,33 +160,34 @@ class Index:
         """The best passages for any of the words or phrases, in time that does not grow
         with the corpus.
 
-        All terms rare (every small corpus): BM25 over their OR, as always. Otherwise
-        the rare terms rank (at most COMMON passages each); when they find too little,
-        the newest COMMON passages holding all the common terms (or, failing that, any)
-        are ranked and appended.
+        All terms rare (every small corpus): BM25 over their OR, exactly as before. Else
+        the rare terms alone rank (each matches at most COMMON passages; a common term's
+        BM25 weight is small, and even computing it reads its whole posting list). Only
+        common terms: the newest WINDOW passages holding all of them (or, failing that,
+        any), shortest first, which is BM25's order for words of equal weight used once.
         """
         quoted = fts_terms(terms)
         if not quoted:
             return []
         common = [t for t in quoted if self.count(t) > COMMON]
-        if not common:
-            return self.passages(" OR ".join(quoted), limit)
         rare = [t for t in quoted if t not in common]
-        out = self.passages(" OR ".join(rare), limit) if rare else []
-        if len(out) < limit:
-            seen = {p.key for p, _ in out}
-            for match in dict.fromkeys([" AND ".join(common), " OR ".join(common)]):
-                with self.lock:
-                    rows = self.conn.execute(
-                        "SELECT rowid FROM passage_fts WHERE passage_fts MATCH ? "
-                        "ORDER BY rowid DESC LIMIT ?",
-                        (match, COMMON),
-                    ).fetchall()
-                if rows:
-                    more = self.passages(match, limit, below=int(rows[-1][0]))
-                    out += [(p, s) for p, s in more if p.key not in seen][: limit - len(out)]
-                    break
-        return out
+        if rare:
+            return self.passages(" OR ".join(rare), limit)
+        for match in dict.fromkeys([" AND ".join(common), " OR ".join(common)]):
+            with self.lock:
+                rows = self.conn.execute(
+                    "SELECT source_id, start, end, text FROM (SELECT * FROM passage_fts "
+                    "WHERE passage_fts MATCH ? ORDER BY rowid DESC LIMIT ?) "
+                    "ORDER BY end - start, rowid DESC LIMIT ?",
+                    (match, WINDOW, limit),
+                ).fetchall()
+            if rows:
+                n = len(rows)
+                return [
+                    (Passage(r[0], int(r[1]), int(r[2]), r[3]), float(n - i))
+                    for i, r in enumerate(rows)
+                ]
+        return []
 
     def concepts(self, match: str | None, limit: int) -> list[tuple[str, float]]:
         if not match:

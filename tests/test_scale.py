@@ -1,0 +1,146 @@
+"""Scale (issue 14): what search needs lives in the database, not in each process.
+
+The typo guard asks the FTS5 index whether a source uses a word (an ingested document
+counts at once); common words never make every query rank every passage; HPO names are
+stemmed at `db build` and a database from before that is upgraded in place, user data
+kept; source texts are read when a quote needs them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from smanav.ingest import ingest_paths
+from smanav.search import search
+from smanav.search.index import COMMON, Index
+from smanav.store import Store, open_kb
+
+
+def _recognised(query: str, db: Path) -> list[tuple[str, str]]:
+    res = search(query, open_kb(db), dense=False)
+    return [(m["concept"], m["via"]) for m in res["recognised"]]
+
+
+def test_a_word_an_ingested_document_uses_is_never_read_as_a_typo(
+    fresh_db: Path, tmp_path: Path
+) -> None:
+    assert ("risdiplam", "typo") in _recognised("is risdiplan given often", fresh_db)
+    doc = tmp_path / "village.txt"
+    doc.write_text("Risdiplan is a village by the sea; the ferry runs twice a day.\n", "utf-8")
+    assert ingest_paths([doc], fresh_db)["added"] == 1
+    # The same process, the same cached index: the new word is a word a source uses now.
+    assert ("risdiplam", "typo") not in _recognised("is risdiplan given often", fresh_db)
+
+
+def _add_passages(db: Path, texts: list[str]) -> None:
+    with Store(db) as store, store.atomic() as conn:
+        conn.executemany(
+            "INSERT INTO passage_fts VALUES (?, 'ingested', 0, ?, ?)",
+            [(f"gen-{i:05d}", len(t), t) for i, t in enumerate(texts)],
+        )
+
+
+@pytest.fixture(scope="module")
+def crowded_db(tmp_path_factory: pytest.TempPathFactory, db_path: Path) -> Path:
+    """Built knowledge base + one rare passage first + more than COMMON common ones."""
+    path = tmp_path_factory.mktemp("crowded") / "smanav.db"
+    path.write_bytes(db_path.read_bytes())
+    _add_passages(path, ["Zebrafish studies of drooling in SMA were small."])
+    words = ["muscles", "breathing", "children", "weakness", "therapy", "clinic"]
+    _add_passages(
+        path,
+        [
+            f"SMA affects {words[i % 6]} and {words[(i + 1) % 6]} in care."
+            for i in range(COMMON + 500)
+        ],
+    )
+    return path
+
+
+def test_a_rare_word_ranks_even_when_every_passage_says_sma(crowded_db: Path) -> None:
+    res = search("zebrafish sma", open_kb(crowded_db), limit=5, dense=False)
+    # Beside the passages the knowledge base cites for SMA, not lost among 2,500 others.
+    assert any(p["quote"].startswith("Zebrafish studies") for p in res["passages"])
+    assert not any(p["quote"].startswith("SMA affects") for p in res["passages"])
+
+
+def test_only_common_words_still_find_passages_holding_them(crowded_db: Path) -> None:
+    kb = open_kb(crowded_db)
+    res = search("sma muscles breathing", kb, limit=5, dense=False)
+    assert "sma affects muscles and breathing in care." in [
+        p["quote"].casefold() for p in res["passages"]
+    ]
+    idx = Index(kb)
+    try:
+        found = [p.text.casefold() for p, _ in idx.ranked(["sma", "muscles", "breathing"], 5)]
+    finally:
+        idx.close()
+    assert len(found) == 5 and all("muscles" in q and "breathing" in q for q in found)
+
+
+VOCAB = ["sma", "muscles", "breathing", "zebrafish", "drooling", "therapy", "clinic", "ferry"]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.sampled_from(VOCAB), min_size=1, max_size=4, unique=True))
+def test_every_ranked_passage_holds_a_query_word_and_rare_words_come_first(
+    crowded_db: Path, words: list[str]
+) -> None:
+    idx = Index(open_kb(crowded_db))
+    try:
+        found = idx.ranked(words, 10)
+        for p, _ in found:
+            # (FTS5 stems words: "muscles" finds "Muscle"; the first letters always agree)
+            assert any(w[:5] in p.text.casefold() for w in words), (words, p.text)
+        rare = [w for w in words if 0 < idx.count(f'"{w}"') <= COMMON]
+        if rare and found:
+            assert any(w[:5] in found[0][0].text.casefold() for w in rare)
+        # Exactly as many as exist, up to the limit: nothing lost when words are rare.
+        if not [w for w in words if idx.count(f'"{w}"') > COMMON]:
+            assert len(found) == min(
+                10, len(idx.passages(" OR ".join(f'"{w}"' for w in words), 50))
+            )
+    finally:
+        idx.close()
+
+
+def test_a_database_from_before_is_upgraded_in_place_with_user_data_kept(
+    fresh_db: Path, tmp_path: Path
+) -> None:
+    doc = tmp_path / "note.txt"
+    doc.write_text("Baclofen may ease stiff muscles; the dose is built up slowly.\n", "utf-8")
+    ingest_paths([doc], fresh_db)
+    want = _recognised("excessive salivation and stif muscels", fresh_db)
+    conn = sqlite3.connect(fresh_db)
+    keys = conn.execute("SELECT * FROM hpo_keys ORDER BY rowid").fetchall()
+    # What today's main writes: no hpo_keys table, no documents_sha256 index.
+    conn.execute("DROP TABLE hpo_keys")
+    conn.execute("DROP INDEX documents_sha256")
+    conn.commit()
+    conn.close()
+    import smanav.store
+
+    smanav.store._KB_CACHE.clear()
+    assert _recognised("excessive salivation and stif muscels", fresh_db) == want
+    conn = sqlite3.connect(fresh_db)
+    assert conn.execute("SELECT * FROM hpo_keys ORDER BY rowid").fetchall() == keys
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    docs = conn.execute("SELECT count(*) FROM documents WHERE origin = 'ingested'").fetchone()
+    conn.close()
+    assert "documents_sha256" in names and docs == (1,)
+
+
+def test_texts_are_read_when_quoted_not_when_opened(fresh_db: Path, corpus: Path) -> None:
+    kb = open_kb(fresh_db)
+    cited = next(a for a in kb.assertions.values() if a.evidence and a.evidence[0].start)
+    ev = cited.evidence[0]
+    assert ev.source in kb.texts and len(kb.texts) >= 2
+    quote = kb.quote(ev)
+    assert quote is not None and len(quote) == ev.end - ev.start
