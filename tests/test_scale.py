@@ -144,3 +144,35 @@ def test_texts_are_read_when_quoted_not_when_opened(fresh_db: Path, corpus: Path
     assert ev.source in kb.texts and len(kb.texts) >= 2
     quote = kb.quote(ev)
     assert quote is not None and len(quote) == ev.end - ev.start
+
+
+def test_the_server_warms_the_search_index_at_start_up(fresh_db: Path) -> None:
+    """No request builds the index: it is built in the background when the server starts."""
+    from fastapi.testclient import TestClient
+
+    from smanav.search.index import _INDEXES
+    from smanav.web.app import create_app
+
+    app = create_app(fresh_db)
+    with TestClient(app) as client:
+        assert app.state.warm.wait(120)
+        kb = app.state.kb.get()
+        assert kb in _INDEXES  # built before any search request arrived
+        res = client.get("/api/search", params={"q": "drooling"})
+        assert res.status_code == 200 and res.json()["recognised"]
+
+
+def test_cpu_bound_endpoints_never_run_on_the_event_loop() -> None:
+    """Search, ask and the lookups are plain functions (FastAPI runs them in its thread
+    pool), so a slow search never holds up /api/treatments."""
+    import inspect
+
+    from fastapi.routing import APIRoute
+
+    from smanav.web import api, pages
+
+    paths = {"/api/search", "/api/ask", "/api/treatments", "/api/symptoms", "/search", "/ask"}
+    every = [*api.router.routes, *pages.router.routes]
+    routes = [r for r in every if isinstance(r, APIRoute) and r.path in paths]
+    assert {r.path for r in routes} == paths
+    assert not [r.path for r in routes if inspect.iscoroutinefunction(r.endpoint)]

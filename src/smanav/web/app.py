@@ -654,6 +654,28 @@ class SmanavApp(FastAPI):
         return SecurityHeaders(Faults(super().build_middleware_stack()))
 
 
+def warm(app: FastAPI) -> None:
+    """Load the knowledge base, its search index and (with the embeddings extra) the
+    model and stored vectors in the background at start-up, so no request waits for them.
+
+    A failure here is only logged: the first request that needs the part reports it.
+    """
+    try:
+        from ..search.index import index_for
+        from ..search.retrieve import dense_mode
+
+        kb = app.state.kb.get()
+        idx = index_for(kb)
+        if dense_mode(None):
+            from ..search.dense import dense_index
+
+            dense_index(kb, idx)
+    except Exception as exc:  # a damaged file, a missing extra: the request will say
+        logging.getLogger("smanav").warning("warming up at start-up failed: %s", exc)
+    finally:
+        app.state.warm.set()
+
+
 def create_app(db_path: str | Path | None = None) -> FastAPI:
     """The whole site over the knowledge base at ``db_path`` (default: the user's)."""
     from . import api, docs, ehr, pages
@@ -663,6 +685,7 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=warm, args=(app,), name="smanav-warm", daemon=True).start()
         yield
         pdf.shutdown()
 
@@ -682,6 +705,8 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.kb = KBHolder(db_path)
+    #: set when the background warm-up at start-up has finished (or failed)
+    app.state.warm = threading.Event()
     app.state.pdf = pdf
     _install_error_handlers(app)
     app.add_middleware(BodyGuard, limit=MAX_BODY_BYTES)
