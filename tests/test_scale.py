@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -176,3 +177,74 @@ def test_cpu_bound_endpoints_never_run_on_the_event_loop() -> None:
     routes = [r for r in every if isinstance(r, APIRoute) and r.path in paths]
     assert {r.path for r in routes} == paths
     assert not [r.path for r in routes if inspect.iscoroutinefunction(r.endpoint)]
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract"
+
+
+def _docs(tmp: Path, names: list[str]) -> Path:
+    folder = tmp / "docs"
+    folder.mkdir()
+    for n in names:
+        (folder / n).write_bytes((FIXTURES / n).read_bytes())
+    return folder
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    names=st.lists(
+        st.sampled_from(sorted(p.name for p in FIXTURES.glob("*.txt"))), max_size=3, unique=True
+    ),
+    bad=st.booleans(),
+)
+def test_extract_json_written_as_it_goes_is_the_document_it_always_was(
+    cli: Any, db_path: Path, tmp_path_factory: pytest.TempPathFactory, names: list[str], bad: bool
+) -> None:
+    import json
+
+    from smanav.extract import extract_paths
+
+    folder = _docs(tmp_path_factory.mktemp("x"), names)
+    if bad or not names:
+        (folder / "zz-binary.txt").write_bytes(b"nul\x00byte")
+    res = cli("extract", str(folder), "--json")
+    want = extract_paths([folder], open_kb(db_path))
+    assert res.stdout == json.dumps(want, ensure_ascii=False, indent=2, default=str) + "\n"
+    assert res.code == (2 if want["errors"] else 0)
+
+    lines = cli("extract", str(folder), "--jsonl").stdout.splitlines()
+    rows = [json.loads(line) for line in lines]
+    errors = [{"file": e["file"], "error": e["message"]} for e in want["errors"]]
+    # One line per file, in the order the files are read (errors where they occur).
+    assert sorted(map(json.dumps, rows[:-1])) == sorted(
+        map(json.dumps, [*want["documents"], *errors])
+    )
+    assert rows[-1]["documents"] == len(want["documents"]) and rows[-1]["disclaimer"]
+
+
+def test_extract_json_and_jsonl_together_exit_2_naming_both(cli: Any, tmp_path: Path) -> None:
+    res = cli("extract", str(FIXTURES / "side_effects.txt"), "--json", "--jsonl")
+    assert res.code == 2 and "--jsonl" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_dask_ingest_with_more_batches_than_in_flight_stores_every_document(
+    fresh_db: Path, tmp_path: Path
+) -> None:
+    """Two batches per worker are in flight; the rest are sent as results come back."""
+    names = sorted(p.name for p in FIXTURES.glob("*") if p.suffix in (".txt", ".md", ".html"))
+    assert len(names) > 4
+    folder = _docs(tmp_path, names)
+    serial_db = tmp_path / "serial.db"
+    serial_db.write_bytes(fresh_db.read_bytes())
+    parallel = ingest_paths([folder], fresh_db, workers=1, batch_size=1)
+    serial = ingest_paths([folder], serial_db)
+
+    def shape(r: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [(d["file"], d["status"], d.get("source"), d.get("queued")) for d in r["documents"]]
+
+    assert shape(parallel) == shape(serial)
+    assert len(parallel["documents"]) == len(names)
+    again = ingest_paths([folder], fresh_db, workers=1, batch_size=1)  # resumes: nothing twice
+    assert again["added"] == 0 and again["queued"] == 0
