@@ -248,3 +248,54 @@ def test_dask_ingest_with_more_batches_than_in_flight_stores_every_document(
     assert len(parallel["documents"]) == len(names)
     again = ingest_paths([folder], fresh_db, workers=1, batch_size=1)  # resumes: nothing twice
     assert again["added"] == 0 and again["queued"] == 0
+
+
+def test_db_embed_without_the_extra_exits_2_naming_it(cli: Any) -> None:
+    from smanav.search.dense import available
+
+    if available():
+        pytest.skip("the embeddings extra is installed here: `db embed` works")
+    res = cli("db", "embed")
+    assert res.code == 2 and "smanav[embeddings]" in res.stderr and "Traceback" not in res.stderr
+
+
+def _dense_or_skip() -> None:
+    from smanav.search.dense import available
+
+    if not available():
+        pytest.skip("the embeddings extra is not installed (pip install 'smanav[embeddings]')")
+
+
+def test_passage_vectors_are_stored_once_and_survive_a_new_process(
+    fresh_db: Path, tmp_path: Path, cli: Any
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    _dense_or_skip()
+    first = json.loads(cli("db", "embed", "--json", db=fresh_db).stdout)
+    conn = sqlite3.connect(fresh_db)
+    n = conn.execute("SELECT count(*) FROM passage_fts").fetchone()[0]
+    conn.close()
+    assert first["added"] == n == first["stored"] and n > 0
+    assert json.loads(cli("db", "embed", "--json", db=fresh_db).stdout)["added"] == 0
+    # A new process searches densely without embedding a single passage again.
+    code = (
+        "import sys, smanav.search.dense as d; from smanav.store import open_kb; "
+        "from smanav.search import search; "
+        "d._encode = lambda *a, **k: sys.exit('re-embedding'); "
+        "print(search(sys.argv[2], open_kb(sys.argv[1]), dense=True)['retrieval'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(fresh_db), "the oral SMA drug"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "lexical+dense", out.stderr[-500:]
+    # An ingested document's passages get theirs when it is ingested.
+    doc = tmp_path / "note.txt"
+    doc.write_text("Baclofen may ease stiff muscles.\n\nThe dose is built up slowly.\n", "utf-8")
+    res = json.loads(cli("ingest", str(doc), "--json", db=fresh_db).stdout)
+    assert res["embedded"] == 2

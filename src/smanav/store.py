@@ -392,6 +392,12 @@ def build(
         for stmt in SCHEMA.split(";"):
             if stmt.strip():
                 db.execute(stmt)
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'passage_vectors'").fetchone():
+            # Rebuilt passages may take the same rowids: their old vectors must go first.
+            db.execute(
+                "DELETE FROM passage_vectors WHERE rowid IN "
+                "(SELECT rowid FROM passage_fts WHERE origin = 'curated')"
+            )
         for table in CURATED_TABLES:
             db.execute(f"DELETE FROM {table} WHERE origin = 'curated'")
         db.execute("DELETE FROM hpo_terms")

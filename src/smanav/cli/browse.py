@@ -50,6 +50,52 @@ def db_build(
     )
 
 
+def embed_vectors(path: Path, show: bool) -> int:
+    """Store the vectors of passages that have none, with a progress bar; how many."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from ..search.dense import embed_missing
+
+    with Progress(
+        TextColumn("[bold]Embedding passages"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not show,
+    ) as bar:
+        task = bar.add_task("", total=None)
+        return embed_missing(
+            path, lambda done, total: bar.update(task, completed=done, total=total)
+        )
+
+
+@db_app.command("embed")
+def db_embed(as_json: JsonOpt = False) -> None:
+    """Compute and store passage vectors for dense search (the embeddings extra): once,
+    so no later process embeds them again. Only passages without one are computed."""
+    import sys
+
+    from ..errors import InvalidInput
+    from ..search.dense import available
+    from ..settings import default_db_path
+    from ..store import open_store
+
+    if not available():
+        raise InvalidInput(
+            "embed", "dense vectors need the embeddings extra: pip install 'smanav[embeddings]'"
+        )
+    path = state.db or default_db_path()
+    open_store(path).close()  # built first when missing or out of date
+    added = embed_vectors(path, not as_json and sys.stderr.isatty())
+    with open_store(path) as store:
+        total = int(store.conn.execute("SELECT count(*) FROM passage_vectors").fetchone()[0])
+    if as_json:
+        emit_json({"db": str(path), "added": added, "stored": total})
+        return
+    out.print(f"{added} passage vectors computed; {total} stored in {escape(str(path))}.")
+
+
 # --- browsing -----------------------------------------------------------------------
 @app.command()
 def treatments(

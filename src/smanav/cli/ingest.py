@@ -101,6 +101,12 @@ def ingest(
             batch_size=batch_size,
             progress=tick,
         )
+    from ..search.retrieve import dense_mode
+
+    if dense_mode(None):  # the embeddings extra, not switched off: vectors stored now
+        from .browse import embed_vectors
+
+        result["embedded"] = embed_vectors(Path(result["db"]), show)
     if as_json:
         emit_json(result)
     else:

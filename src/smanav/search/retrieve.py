@@ -155,16 +155,26 @@ def find(query: str, kb: KnowledgeBase, limit: int = 10, dense: bool | None = No
         ([c for c, _ in idx.concepts(fts_or(named), depth) if c in kb.concepts], 1.0),
         (_neighbours(kb, mentioned), 1.5),
     ]
-    if dense_mode(dense):
+    use_dense = dense_mode(dense)
+    if use_dense and dense is None:
+        from . import dense as dense_mod
+
+        # A server loads the model and vectors in the background: until they are in
+        # memory, automatic search answers lexically rather than keep anyone waiting.
+        if dense_mod.WARMING.is_set() and not dense_mod.ready(kb):
+            dense_mod.build_in_background(kb, idx)
+            use_dense = False
+    if use_dense:
         from .dense import dense_index
 
         di = dense_index(kb, idx)
-        lists.append((di.passages(query, depth), 1.0))
+        dense_hits = di.passages(query, depth)
+        lists.append(([p.key for p in dense_hits], 1.0))
         # Weight 1, like the lexical lists: weight 2 lowered recall@5 on both question sets.
         concept_lists.append((di.concepts(query, depth), 1.0))
         hits.dense_concepts = di.clear_winner(query, STRONG_SIMILARITY, MARGIN)
         hits.dense = True
-        dense_by_key = di.by_key
+        dense_by_key = {p.key: p for p in dense_hits}
     else:
         dense_by_key = {}
 

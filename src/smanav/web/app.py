@@ -667,11 +667,15 @@ def warm(app: FastAPI) -> None:
         kb = app.state.kb.get()
         idx = index_for(kb)
         if dense_mode(None):
-            from ..search.dense import dense_index
+            from ..search import dense
 
-            dense_index(kb, idx)
+            dense.WARMING.set()  # requests until this is done answer lexically
+            dense.dense_index(kb, idx)
     except Exception as exc:  # a damaged file, a missing extra: the request will say
         logging.getLogger("smanav").warning("warming up at start-up failed: %s", exc)
+        from ..search import dense
+
+        dense.WARMING.clear()  # requests load what they need themselves, and report it
     finally:
         app.state.warm.set()
 
