@@ -158,6 +158,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--before", help="a src/ folder of older code to run on the same files")
+    ap.add_argument("--after", help="a src/ folder of the code under test (default: installed)")
     ap.add_argument("--json", type=Path, help="write the results here too")
     ap.add_argument("--keep", type=Path, help="keep the generated databases in this folder")
     args = ap.parse_args()
@@ -178,7 +179,7 @@ def main() -> None:
                 generate(db, n)
                 print(f"{n:,} passages generated in {time.perf_counter() - t:.0f} s", flush=True)
             mb = db.stat().st_size / 1e6
-            for label, src in (("after", None), ("before", args.before)):
+            for label, src in (("after", args.after), ("before", args.before)):
                 if label == "before" and not src:
                     continue
                 row: dict[str, Any] = {"passages": n, "db_mb": round(mb, 1), "code": label}
