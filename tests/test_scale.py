@@ -299,3 +299,35 @@ def test_passage_vectors_are_stored_once_and_survive_a_new_process(
     doc.write_text("Baclofen may ease stiff muscles.\n\nThe dose is built up slowly.\n", "utf-8")
     res = json.loads(cli("ingest", str(doc), "--json", db=fresh_db).stdout)
     assert res["embedded"] == 2
+
+
+def test_db_copy_makes_a_read_replica_that_answers_alike(
+    cli: Any, fresh_db: Path, tmp_path: Path
+) -> None:
+    import json
+
+    doc = tmp_path / "note.txt"
+    doc.write_text("Zebrafish work on drooling in SMA was small.\n", "utf-8")
+    ingest_paths([doc], fresh_db)
+    replica = tmp_path / "replica.db"
+    res = cli("db", "copy", str(replica), "--json", db=fresh_db)
+    assert res.code == 0 and json.loads(res.stdout)["copy"] == str(replica)
+    want = search("zebrafish drooling", open_kb(fresh_db), dense=False)
+    got = search("zebrafish drooling", open_kb(replica), dense=False)
+    assert got["passages"] == want["passages"] and got["concepts"] == want["concepts"]
+    assert any("Zebrafish" in p["quote"] for p in got["passages"])
+
+
+@pytest.mark.parametrize(
+    ("dest", "message"), [("exists", "exists"), ("no/such/folder/x.db", "does not exist")]
+)
+def test_db_copy_bad_destination_exits_2(
+    cli: Any, fresh_db: Path, tmp_path: Path, dest: str, message: str
+) -> None:
+    target = tmp_path / dest
+    if dest == "exists":
+        target.write_text("mine", "utf-8")
+    res = cli("db", "copy", str(target), db=fresh_db)
+    assert res.code == 2 and message in res.stderr and "Traceback" not in res.stderr
+    if dest == "exists":
+        assert target.read_text("utf-8") == "mine"

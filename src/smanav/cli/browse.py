@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,6 +95,36 @@ def db_embed(as_json: JsonOpt = False) -> None:
         emit_json({"db": str(path), "added": added, "stored": total})
         return
     out.print(f"{added} passage vectors computed; {total} stored in {escape(str(path))}.")
+
+
+@db_app.command("copy")
+def db_copy(
+    dest: Annotated[Path, typer.Argument(help="The new file (must not exist yet).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a consistent copy of the knowledge base (a read replica for another web
+    server or machine), even while an ingest is writing: SQLite's VACUUM INTO."""
+    from ..errors import InvalidInput
+    from ..settings import default_db_path
+    from ..store import open_store, store_error
+
+    if dest.exists():
+        raise InvalidInput("DEST", f"{dest} exists: give a new file name")
+    if not dest.parent.is_dir():
+        raise InvalidInput("DEST", f"the folder {dest.parent} does not exist")
+    path = state.db or default_db_path()
+    with open_store(path) as store:
+        try:
+            store.conn.execute("VACUUM INTO ?", (str(dest),))
+        except sqlite3.Error as exc:
+            raise (store_error(exc, dest) or InvalidInput("DEST", str(exc))) from None
+    result = {"db": str(path), "copy": str(dest), "bytes": dest.stat().st_size}
+    if as_json:
+        emit_json(result)
+        return
+    out.print(
+        f"Copied {escape(str(path))} to [bold]{escape(str(dest))}[/] ({result['bytes']:,} bytes)."
+    )
 
 
 # --- browsing -----------------------------------------------------------------------
