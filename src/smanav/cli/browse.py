@@ -66,9 +66,17 @@ def embed_vectors(path: Path, show: bool) -> int:
         disable=not show,
     ) as bar:
         task = bar.add_task("", total=None)
-        return embed_missing(
-            path, lambda done, total: bar.update(task, completed=done, total=total)
-        )
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        added = embed_missing(path, tick)
+    from ..search.dense import concept_vectors
+    from ..store import open_kb
+
+    kb = open_kb(path)
+    concept_vectors(kb, sorted(kb.concepts))  # stored beside them (recomputed if changed)
+    return added
 
 
 @db_app.command("embed")

