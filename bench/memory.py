@@ -79,16 +79,17 @@ def _rss_mb(pids: list[int]) -> float:
 
 
 def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Wall seconds and peak resident MB of the command's process tree."""
+    """Wall seconds, peak resident MB of the command's process tree and of its main process."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0.0
+    peak = main = 0.0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, main
         while not done.is_set():
             peak = max(peak, _rss_mb(_tree(proc.pid)))
+            main = max(main, _rss_mb([proc.pid]))
             time.sleep(0.1)
 
     th = threading.Thread(target=sample, daemon=True)
@@ -98,7 +99,11 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
     th.join()
     if proc.returncode not in (0, 2):
         raise SystemExit(f"{cmd} failed ({proc.returncode}): {errs.decode()[-2000:]}")
-    return {"seconds": round(time.perf_counter() - t0, 2), "peak_mb": round(peak)}
+    return {
+        "seconds": round(time.perf_counter() - t0, 2),
+        "peak_mb": round(peak),
+        "main_mb": round(main),
+    }
 
 
 def main() -> None:
@@ -151,7 +156,7 @@ def main() -> None:
                 f"{mb:g} MB ({n} docs): floor {f:.1f} s / {row['floor']['peak_mb']} MB; "
                 + "; ".join(
                     f"{k} {row[k]['seconds']:.1f} s ({row[k]['seconds'] / f:.1f}x) "
-                    f"{row[k]['peak_mb']} MB"
+                    f"{row[k]['peak_mb']} MB (main {row[k]['main_mb']} MB)"
                     for k in ("extract_json", "extract_jsonl", "ingest", "ingest_w2")
                 ),
                 flush=True,
