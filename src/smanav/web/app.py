@@ -669,7 +669,6 @@ def warm(app: FastAPI) -> None:
         if dense_mode(None):
             from ..search import dense
 
-            dense.WARMING.set()  # requests until this is done answer lexically
             dense.dense_index(kb, idx)
     except Exception as exc:  # a damaged file, a missing extra: the request will say
         logging.getLogger("smanav").warning("warming up at start-up failed: %s", exc)
@@ -689,6 +688,19 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from ..search import dense
+        from ..search.retrieve import dense_mode
+
+        if dense_mode(None):
+            dense.WARMING.set()  # before any request: until vectors are in, answer lexically
+            # Importing torch holds the GIL for seconds (it loads large shared libraries),
+            # which would freeze every request; so the model loads before the server
+            # listens, and only the vectors load in the background.
+            try:
+                dense.model()
+            except Exception as exc:  # the first dense request reports it
+                logging.getLogger("smanav").warning("loading the model failed: %s", exc)
+                dense.WARMING.clear()
         threading.Thread(target=warm, args=(app,), name="smanav-warm", daemon=True).start()
         yield
         pdf.shutdown()
