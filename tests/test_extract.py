@@ -146,7 +146,8 @@ def test_extract_command_json_and_bad_files(
     res = cli("extract", str(FIXTURES / "glued_brands.txt"), str(empty), "--json")
     assert res.code == 2
     body = json.loads(res.stdout)
-    assert set(body) == {"documents", "errors", "disclaimer"}
+    assert set(body) == {"documents", "errors", "warnings", "disclaimer"}
+    assert body["warnings"] == []
     (doc,) = body["documents"]
     assert {"source", "sha256", "mentions", "assertions"} <= set(doc)
     assert {"concept", "name", "kind", "text", "start", "end"} <= set(doc["mentions"][0])

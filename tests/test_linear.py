@@ -125,8 +125,9 @@ STUFFED = "baclofen helps drooling tizanidine eases spasticity "
         SENTENCE,  # many short sentences: each statement checked against its own only
         STUFFED,  # one line without a full stop: cut into bounded sentences
         "Baclofen.\nSpasticity treatment\n" + SENTENCE,  # headings and sections
+        "a moulded night splint and knee ankle foot orthoses chest brace ",  # grammar heads
     ],
-    ids=["sentences", "no-full-stop", "sections"],
+    ids=["sentences", "no-full-stop", "sections", "modified-heads"],
 )
 def test_extraction_is_linear_in_document_size(kb: KnowledgeBase, text: str) -> None:
     lex = lexicon(kb)

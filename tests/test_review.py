@@ -52,22 +52,24 @@ def test_listing_groups_by_document_with_passages(queued: Path) -> None:
 
 def test_accepted_assertions_join_the_kb_and_survive_a_rebuild(queued: Path) -> None:
     listing = review_list(queued)
-    route = _find(listing, "onasemnogene-abeparvovec-it", "route")
+    diazepam = _find(listing, "diazepam", "evidence_in_sma")  # not curated: new
     scoliosis = _find(listing, "scoliosis", "causes")
-    result = review_decide(queued, accept=[route["id"]], reject=[scoliosis["id"]])
-    assert (result["accepted"], result["rejected"]) == ([route["id"]], [scoliosis["id"]])
+    assert diazepam["known"] is None
+    result = review_decide(queued, accept=[diazepam["id"]], reject=[scoliosis["id"]])
+    assert (result["accepted"], result["rejected"]) == ([diazepam["id"]], [scoliosis["id"]])
+    assert result["merged"] == {}
 
     kb = open_kb(queued)  # the generation changed: a fresh in-memory copy
-    a = kb.assertions[route["id"]]
-    assert (a.status, a.qualifiers.route) == ("accepted", "intrathecal")
-    assert kb.quote(a.evidence[0]) == route["passage"]["text"]
+    a = kb.assertions[diazepam["id"]]
+    assert (a.status, a.certainty.value) == ("accepted", "negated")
+    assert kb.quote(a.evidence[0]) == diazepam["passage"]["text"]
     assert scoliosis["id"] not in kb.assertions
-    assert route["id"] in {x.id for x in kb.about("onasemnogene-abeparvovec-it")}
+    assert diazepam["id"] in {x.id for x in kb.about("diazepam")}
 
     build(queued)  # `smanav db build` keeps what editors accepted
     with Store(queued) as store:
         again = KnowledgeBase.from_store(store)
-    assert again.assertions[route["id"]].status == "accepted"
+    assert again.assertions[diazepam["id"]].status == "accepted"
     assert review_list(queued, status="accepted")["count"] == 1
     assert review_list(queued, status="rejected")["count"] == 1
 
@@ -103,10 +105,14 @@ def test_conflicting_age_limits_are_flagged_with_both_sources(queued: Path) -> N
     assert c["reason"] == "a different age limit"
     assert c["source"] == item["conflicts"][0]["source"]
     assert c["existing"]["evidence"][0]["title"]
+    # The label's own "younger than 2 years" is what this item restates: already known.
+    known = kb.assertions[item["known"]]
+    assert known.predicate == "eligibility" and known.qualifiers.age_max_exclusive
     result = review_decide(queued, accept=[item["id"]])
-    assert {c["existing"]["id"] for c in result["conflicts"]} == flagged  # both are kept
+    assert result["merged"] == {item["id"]: known.id}
     kb = open_kb(queued)
-    assert item["id"] in kb.assertions and curated[0].id in kb.assertions
+    assert item["id"] not in kb.assertions and curated[0].id in kb.assertions
+    assert item["passage"]["start"] in {e.start for e in kb.assertions[known.id].evidence}
 
 
 def _approval(year: str) -> dict[str, Any]:
@@ -254,8 +260,10 @@ def _many_accepted(db: Path, n: int) -> None:
     review_decide(db, accept_all=True)
     conn = sqlite3.connect(db)
     q = conn.execute("SELECT * FROM review_queue WHERE predicate = 'eligibility'").fetchone()
-    a = conn.execute("SELECT * FROM assertions WHERE id = ?", (q[0],)).fetchone()
-    qj, aj = json.loads(q[6]), json.loads(a[6])
+    qj = json.loads(q[6])
+    # A restated statement was merged into the known one: that one is the template.
+    a = conn.execute("SELECT * FROM assertions WHERE id = ?", (qj.get("known") or q[0],)).fetchone()
+    aj = {**json.loads(a[6]), "status": "accepted"}
     queue, stated = [], []
     for i in range(n):
         nid = f"gen-{i:06d}"

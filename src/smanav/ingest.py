@@ -86,6 +86,8 @@ class Document:
     title: str
     last_updated: str | None
     sha256: str
+    #: What was left out while reading (an impossible "last updated" date).
+    warnings: tuple[str, ...] = ()
 
 
 # --- reading --------------------------------------------------------------------------
@@ -142,7 +144,8 @@ def read_document(path: str | Path, max_bytes: int | None = None) -> Document:
     if len(mapped.text.strip()) < 1:
         raise InvalidInput(name, "has no text once markup is removed")
     title = " ".join((_title(text, mapped.text, fmt) or p.stem).split())
-    return Document(name, fmt, text, mapped, title, _last_updated(mapped.text), span_sha256(text))
+    updated, warnings = _last_updated(mapped.text)
+    return Document(name, fmt, text, mapped, title, updated, span_sha256(text), warnings)
 
 
 def _pdf_text(name: str, raw: bytes) -> str:
@@ -426,17 +429,18 @@ _LAST_UPDATED = re.compile(
 )
 
 
-def _last_updated(text: str) -> str | None:
+def _last_updated(text: str) -> tuple[str | None, tuple[str, ...]]:
+    """The "last updated" date, or None with a warning when it names no real day."""
     m = _LAST_UPDATED.search(text)
     if not m:
-        return None
+        return None, ()
     raw = re.sub(r"\s+", " ", m.group("date").replace(",", "").replace(".", ""))
     for fmt in ("%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d"):
         try:
-            return dt.datetime.strptime(raw, fmt).date().isoformat()
+            return dt.datetime.strptime(raw, fmt).date().isoformat(), ()
         except ValueError:
             continue
-    return None
+    return None, (f"the last-updated date {m.group('date')!r} is no calendar date: left out",)
 
 
 _TITLE_OPEN = re.compile(r"<(title|h1)", re.IGNORECASE)
@@ -534,6 +538,7 @@ def process_batch(
                 "passages": passages,
                 "mentions": len(result["mentions"]),
                 "assertions": result["assertions"],
+                "warnings": [*doc.warnings, *result["warnings"]],
             }
         )
     return out
@@ -552,9 +557,21 @@ def _source_id(path: str, sha: str) -> str:
     return f"{stem}-{sha[:8]}"
 
 
+def _curated_source(db: sqlite3.Connection, sha: str) -> str | None:
+    """The curated source whose text has this sha256: the document is that source."""
+    row = db.execute(
+        "SELECT id FROM sources WHERE origin = 'curated' AND json_extract(json, '$.sha256') = ?",
+        (sha,),
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
 def store_result(store: Store, r: dict[str, Any]) -> dict[str, Any]:
-    """Write one document, its passages and its queued assertions in one transaction."""
+    """Write one document, its passages and its queued assertions in one transaction; a
+    copy of a curated source is recorded as that source, and what restates a published
+    statement is queued marked "already known"."""
     from .models import Source
+    from .review import known_in_store
 
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     path = str(Path(r["file"]).resolve())
@@ -567,7 +584,8 @@ def store_result(store: Store, r: dict[str, Any]) -> dict[str, Any]:
             (path,),
         ).fetchone()
         version = prev["version"] + 1 if prev else 1
-        sid = _source_id(r["file"], r["sha256"])
+        curated = _curated_source(db, r["sha256"])
+        sid = curated or _source_id(r["file"], r["sha256"])
         src = Source(
             id=sid,
             title=r["title"],
@@ -580,17 +598,21 @@ def store_result(store: Store, r: dict[str, Any]) -> dict[str, Any]:
             length=len(r["text"]),
             sha256=r["sha256"],
         )
-        db.execute(
-            "INSERT OR REPLACE INTO sources VALUES (?, 'ingested', ?)", (sid, src.model_dump_json())
-        )
-        db.execute(
-            "INSERT OR REPLACE INTO documents VALUES (?, 'ingested', ?, ?)",
-            (sid, r["sha256"], r["text"]),
-        )
-        db.executemany(
-            "INSERT INTO passage_fts VALUES (?, 'ingested', ?, ?, ?)",
-            [(sid, s, e, t) for s, e, t in r["passages"]],
-        )
+        if curated is None:
+            db.execute(
+                "INSERT OR REPLACE INTO sources VALUES (?, 'ingested', ?)",
+                (sid, src.model_dump_json()),
+            )
+        # The curated source's own text (same sha256) supplies its quotes; stored once.
+        if not db.execute("SELECT 1 FROM documents WHERE source_id = ?", (sid,)).fetchone():
+            db.execute(
+                "INSERT INTO documents VALUES (?, 'ingested', ?, ?)",
+                (sid, r["sha256"], r["text"]),
+            )
+            db.executemany(
+                "INSERT INTO passage_fts VALUES (?, 'ingested', ?, ?, ?)",
+                [(sid, s, e, t) for s, e, t in r["passages"]],
+            )
         db.execute(
             "INSERT INTO ingest_documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -614,8 +636,13 @@ def store_result(store: Store, r: dict[str, Any]) -> dict[str, Any]:
                 (now, prev["source_id"]),
             )
         rows = []
+        known = 0
         for a in r["assertions"]:
             item = {**a, "source": sid, "as_of": r["last_updated"]}
+            same = known_in_store(db, item)
+            if same is not None:  # restates a published statement: marked, not new
+                item["known"] = same
+                known += 1
             rows.append(
                 (
                     f"{a['id']}-{sid[-8:]}",
@@ -643,6 +670,9 @@ def store_result(store: Store, r: dict[str, Any]) -> dict[str, Any]:
         "last_updated": r["last_updated"],
         "mentions": r["mentions"],
         "queued": len(rows),
+        "known": known,
+        "curated_source": curated is not None,
+        "warnings": r.get("warnings", []),
     }
 
 
@@ -852,5 +882,6 @@ def ingest_paths(
         "documents": docs,
         **count,
         "queued": sum(d.get("queued", 0) for d in docs),
+        "known": sum(d.get("known", 0) for d in docs),
         "disclaimer": DISCLAIMER,
     }

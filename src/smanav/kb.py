@@ -419,6 +419,33 @@ class StoredTexts(Mapping[str, str]):
         return len(self._ids())
 
 
+def _merge_known_evidence(conn: Any, assertions: dict[str, Assertion]) -> None:
+    """Evidence an editor accepted for a statement already known (review.py): added to
+    that statement at load, so a rebuild of the curated data never drops it."""
+    import sqlite3
+
+    try:
+        rows = conn.execute(
+            "SELECT source_id, json FROM review_queue WHERE status = 'accepted' "
+            "AND json_extract(json, '$.known') IS NOT NULL ORDER BY id"
+        ).fetchall()
+    except sqlite3.OperationalError:  # a store nothing was ever ingested into
+        return
+    for sid, raw in rows:
+        item = json.loads(raw)
+        a = assertions.get(item["known"])
+        if a is None:
+            continue
+        have = {(e.source, e.start, e.end) for e in a.evidence}
+        more = [
+            Evidence(source=sid, start=e["start"], end=e["end"], sha256=e["sha256"])
+            for e in item["evidence"]
+            if (sid, e["start"], e["end"]) not in have
+        ]
+        if more:
+            assertions[a.id] = a.model_copy(update={"evidence": [*a.evidence, *more]})
+
+
 class KnowledgeBase:
     """The published knowledge base, held in memory: planning and lookups do no SQL."""
 
@@ -465,6 +492,7 @@ class KnowledgeBase:
                 "ORDER BY id"
             )
         }
+        _merge_known_evidence(conn, assertions)
         names = [
             (r[0], r[1], r[2], r[3])
             for r in conn.execute("SELECT concept_id, name, norm, type FROM names")

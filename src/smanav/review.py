@@ -5,6 +5,12 @@ An accepted assertion joins the knowledge base with status "accepted" (origin
 in-memory knowledge bases reload. When it disagrees with what the knowledge
 base already says (another age limit, another approval date, asserted vs
 negated), both are shown with their sources and dates; neither is dropped.
+
+An item that restates a curated or accepted statement (same subject, predicate,
+object and certainty, and the same age limits, route or approval year) is "already
+known": it is listed with the existing id, and accepting it adds its evidence to that
+statement (kept in the queue, merged when the knowledge base loads, so `db build`
+never loses it) instead of publishing a duplicate.
 """
 
 from __future__ import annotations
@@ -20,7 +26,14 @@ from .models import Assertion, Concept, Qualifiers
 from .settings import DISCLAIMER, default_db_path
 from .store import Store, bump_generation, open_store
 
-__all__ = ["ConflictIndex", "conflicts_for", "review_decide", "review_list"]
+__all__ = [
+    "ConflictIndex",
+    "conflicts_for",
+    "known_in_store",
+    "known_statement",
+    "review_decide",
+    "review_list",
+]
 
 _AGE = ("age_min_months", "age_max_months", "age_max_exclusive")
 
@@ -72,15 +85,78 @@ class ConflictIndex:
             self.group_of[a.id] = id(members)
             if a.predicate.value == "approved_by" and year is not None:
                 self.approval_years.setdefault((a.subject, a.object), set()).add(year)
+        #: Published statements by (subject, predicate, object), curated ones first.
+        self.by_triple: dict[tuple[str, str, str | None], list[Assertion]] = {}
+        for a in sorted(kb.assertions.values(), key=lambda a: (a.status == "accepted", a.id)):
+            self.by_triple.setdefault((a.subject, a.predicate.value, a.object), []).append(a)
         self._dicts: dict[str, dict[str, Any]] = {}
         #: Items that say the same thing disagree with the same groups: computed once.
         self.matching: dict[tuple[Any, ...], list[tuple[str, list[Assertion]]]] = {}
+
+    def known(self, item: dict[str, Any]) -> str | None:
+        """The id of the published statement this item restates, if any."""
+        key = (item["subject"], item["predicate"], item["object"])
+        return known_statement(item, self.by_triple.get(key, []))
 
     def statement(self, a: Assertion) -> dict[str, Any]:
         d = self._dicts.get(a.id)
         if d is None:
             d = self._dicts[a.id] = self.kb.statement_dict(a)
         return d
+
+
+def _same_qualifiers(item: dict[str, Any], a: Assertion) -> bool:
+    """Whether the qualifiers that make a statement what it is agree (ages, route, year)."""
+    q = item.get("qualifiers") or {}
+    theirs = a.qualifiers
+    predicate = item["predicate"]
+    if predicate == "eligibility":
+        return all(
+            q.get(k, False if k == "age_max_exclusive" else None) == getattr(theirs, k)
+            for k in _AGE
+        )
+    if predicate == "route":
+        return bool((q.get("route") or item.get("value")) == (theirs.route or a.value))
+    if predicate == "approved_by":
+        year = str(q.get("date") or "")[:4]
+        return not year or theirs.date is None or str(theirs.date.year) == year
+    return True
+
+
+#: Certainties that say the same fact more or less firmly (negated is a conflict).
+_AFFIRMED = frozenset({"asserted", "hedged"})
+
+
+def known_statement(item: dict[str, Any], candidates: list[Assertion]) -> str | None:
+    """The candidate (curated before accepted) the extracted item restates: same
+    subject, predicate, object and defining qualifiers, and the same certainty; failing
+    that, one that only words it more or less firmly ("can" vs "may": asserted vs
+    hedged), which the review shows beside it."""
+    same = [
+        a
+        for a in candidates
+        if a.subject == item["subject"]
+        and a.predicate.value == item["predicate"]
+        and a.object == item["object"]
+        and _same_qualifiers(item, a)
+    ]
+    for a in same:
+        if a.certainty.value == item["certainty"]:
+            return a.id
+    for a in same:
+        if {a.certainty.value, item["certainty"]} <= _AFFIRMED:
+            return a.id
+    return None
+
+
+def known_in_store(conn: Any, item: dict[str, Any]) -> str | None:
+    """`known_statement` against the published statements of a store (used at ingest)."""
+    rows = conn.execute(
+        "SELECT json FROM assertions WHERE subject = ? AND predicate = ? AND object IS ? "
+        "AND status IN ('curated', 'accepted') ORDER BY status = 'accepted', id",
+        (item["subject"], item["predicate"], item["object"]),
+    ).fetchall()
+    return known_statement(item, [Assertion.model_validate_json(r[0]) for r in rows])
 
 
 def conflicts_for(
@@ -162,8 +238,13 @@ def _matching(
 
 def _item_view(row: Any, index: ConflictIndex, text: str) -> dict[str, Any]:
     item = json.loads(row["json"])
-    ev = item["evidence"][0]
+    passages = [
+        {"start": e["start"], "end": e["end"], "text": text[e["start"] : e["end"]]}
+        for e in item["evidence"]
+    ]
     conflicts, total = _conflicts(item, index, MAX_CONFLICTS)
+    known = item.get("known") if row["status"] == "accepted" else index.known(item)
+    existing = index.kb.assertions.get(known) if known else None
     return {
         "id": row["id"],
         "status": row["status"],
@@ -177,7 +258,10 @@ def _item_view(row: Any, index: ConflictIndex, text: str) -> dict[str, Any]:
         "certainty": item["certainty"],
         "confidence": item["confidence"],
         "new_concepts": item["new_concepts"],
-        "passage": {"start": ev["start"], "end": ev["end"], "text": text[ev["start"] : ev["end"]]},
+        "passage": passages[0],
+        "passages": passages,
+        "known": known,
+        "known_certainty": existing.certainty.value if existing else None,
         "conflicts": conflicts,
         "conflict_count": total,
     }
@@ -279,8 +363,15 @@ def _accept(
     store: Store, row: Any, kb: KnowledgeBase, index: ConflictIndex, now: str
 ) -> dict[str, Any]:
     item = json.loads(row["json"])
-    ids = {c["id"]: _concept_id(c, kb) for c in item["new_concepts"]}
     db = store.conn
+    known = index.known(item)
+    if known is not None:  # evidence for the existing statement, not a duplicate
+        db.execute(
+            "UPDATE review_queue SET status = 'accepted', decided_at = ?, json = ? WHERE id = ?",
+            (now, json.dumps({**item, "known": known}, ensure_ascii=False), row["id"]),
+        )
+        return {"id": row["id"], "known": known, "conflicts": [], "conflict_count": 0}
+    ids = {c["id"]: _concept_id(c, kb) for c in item["new_concepts"]}
     for c in item["new_concepts"]:
         cid = ids[c["id"]]
         if (
@@ -294,7 +385,7 @@ def _accept(
                 "kind": c["kind"],
                 "name": c["name"],
                 "codes": c["codes"],
-                "domain": _DEFAULT_DOMAIN.get(c["kind"]),
+                "domain": c.get("domain") or _DEFAULT_DOMAIN.get(c["kind"]),
             }
         )
         db.execute(
@@ -340,6 +431,7 @@ def _accept(
         "INSERT OR REPLACE INTO assertions VALUES (?, 'accepted', ?, ?, ?, 'accepted', ?)",
         (a.id, a.subject, a.predicate.value, a.object, a.model_dump_json()),
     )
+    index.by_triple.setdefault((a.subject, a.predicate.value, a.object), []).append(a)
     db.execute(
         "UPDATE review_queue SET status = 'accepted', decided_at = ? WHERE id = ?", (now, row["id"])
     )
@@ -404,6 +496,7 @@ def review_decide(
             bump_generation(db)
     return {
         "accepted": [a["id"] for a in accepted],
+        "merged": {a["id"]: a["known"] for a in accepted if a.get("known")},
         "rejected": rejected,
         "conflicts": [{"id": a["id"], **c} for a in accepted for c in a["conflicts"]],
         "conflict_count": sum(a["conflict_count"] for a in accepted),

@@ -117,14 +117,19 @@ def ingest(
                 out.print(f"[dim]unchanged[/]  {escape(d['file'])}")
             else:
                 label = "new version" if d["status"] == "new_version" else "added"
+                same = " (the curated source of that name)" if d.get("curated_source") else ""
+                known = f", {d['known']} already known" if d.get("known") else ""
                 out.print(
-                    f"[green]{label}[/]  {escape(d['file'])} → [bold]{d['source']}[/] "
-                    f"(v{d['version']}, {d['mentions']} mentions, {d['queued']} to review)"
+                    f"[green]{label}[/]  {escape(d['file'])} → [bold]{d['source']}[/]{same} "
+                    f"(v{d['version']}, {d['mentions']} mentions, {d['queued']} to review{known})"
                 )
+                for w in d.get("warnings", []):
+                    _warn(d["file"], w)
         out.print(
             f"{result['added']} added, {result['new_version']} new versions, "
             f"{result['unchanged']} unchanged, {result['error']} rejected; "
-            f"{result['queued']} assertions queued (see `smanav review`)."
+            f"{result['queued']} assertions queued, {result.get('known', 0)} of them already "
+            "known (see `smanav review`)."
         )
         disclaimer()
     if result["error"]:
@@ -175,40 +180,55 @@ def _dump(obj: Any, indent: int) -> str:
 
 def _extract_json(items: Iterator[tuple[str, dict[str, Any]]]) -> int:
     """The --json document, byte for byte as before, written one document at a time."""
+    from ..extract import document_warnings
+
     errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, str]] = []
     first = True
     w = sys.stdout.write
     for kind, item in items:
         if kind == "error":
             errors.append(item)
             continue
+        warnings += document_warnings([item])
         w(('{\n  "documents": [\n    ' if first else ",\n    ") + _dump(item, 4))
         first = False
         sys.stdout.flush()
     w('{\n  "documents": [],' if first else "\n  ],")
     w('\n  "errors": ' + _dump(errors, 2) + ",")
+    w('\n  "warnings": ' + _dump(warnings, 2) + ",")
     w('\n  "disclaimer": ' + json.dumps(DISCLAIMER, ensure_ascii=False) + "\n}\n")
     return len(errors)
 
 
 def _extract_jsonl(items: Iterator[tuple[str, dict[str, Any]]]) -> int:
-    counts = {"document": 0, "error": 0}
+    counts = {"document": 0, "error": 0, "warning": 0}
     for kind, item in items:
         counts[kind] += 1
+        counts["warning"] += len(item.get("warnings", []))
         line = item if kind == "document" else {"file": item["file"], "error": item["message"]}
         sys.stdout.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
         sys.stdout.flush()
-    end = {"disclaimer": DISCLAIMER, "documents": counts["document"], "errors": counts["error"]}
+    end = {
+        "disclaimer": DISCLAIMER,
+        "documents": counts["document"],
+        "errors": counts["error"],
+        "warnings": counts["warning"],
+    }
     sys.stdout.write(json.dumps(end, ensure_ascii=False) + "\n")
     return counts["error"]
 
 
 def _extract_text(items: Iterator[tuple[str, dict[str, Any]]]) -> int:
+    from ..extract import document_warnings
+
     errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, str]] = []
     for kind, doc in items:
         if kind == "error":
             errors.append(doc)
             continue
+        warnings += document_warnings([doc])
         out.print(f"\n[bold]{escape(doc['title'])}[/]  [dim]{escape(doc['source'])}[/]")
         table = Table(title="Mentions", show_lines=False)
         for col in ("Text", "Concept", "Kind", "Offsets"):
@@ -222,8 +242,14 @@ def _extract_text(items: Iterator[tuple[str, dict[str, Any]]]) -> int:
             out.print(f"- {escape(_phrase(a))}  [dim]{ev['start']}-{ev['end']}[/]")
     for e in errors:
         err.print(f"[bold red]Error:[/] {escape(e['file'])}: {escape(e['message'])}")
+    for wn in warnings:
+        _warn(wn["file"], wn["message"])
     disclaimer()
     return len(errors)
+
+
+def _warn(file: str, message: str) -> None:
+    err.print(f"[bold yellow]Warning:[/] {escape(file)}: {escape(message)}")
 
 
 def _ids(values: list[str] | None) -> list[str]:
@@ -280,7 +306,10 @@ def review(
         if as_json:
             emit_json(result)
             return
+        merged = result.get("merged") or {}
         out.print(f"{len(result['accepted'])} accepted, {len(result['rejected'])} rejected.")
+        for qid, known in merged.items():
+            out.print(f"  {qid}: already known, its evidence added to [bold]{known}[/]")
         for c in result["conflicts"]:
             _print_conflict(c["id"], c)
         more = result["conflict_count"] - len(result["conflicts"])
@@ -300,11 +329,15 @@ def review(
         date = f", updated {d['last_updated']}" if d["last_updated"] else ""
         out.print(f"\n[bold]{escape(d['title'])}[/] [dim]({d['source']}, v{d['version']}{date})[/]")
         for a in d["assertions"]:
-            out.print(f"  [cyan]{a['id']}[/] {escape(_phrase(a))}")
-            passage = " ".join(a["passage"]["text"].split())
-            out.print(
-                f"    [dim]“{escape(passage)}” ({a['passage']['start']}-{a['passage']['end']})[/]"
-            )
+            known = ""
+            if a.get("known"):
+                known = f"  [green]already known as {a['known']}[/]"
+                if a.get("known_certainty") not in (None, a["certainty"]):
+                    known += f" [dim](there: {a['known_certainty']})[/]"
+            out.print(f"  [cyan]{a['id']}[/] {escape(_phrase(a))}{known}")
+            for p in a["passages"]:
+                passage = " ".join(p["text"].split())
+                out.print(f"    [dim]“{escape(passage)}” ({p['start']}-{p['end']})[/]")
             for c in a["conflicts"]:
                 _print_conflict(a["id"], c)
             more = a["conflict_count"] - len(a["conflicts"])

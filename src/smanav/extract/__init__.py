@@ -21,8 +21,17 @@ from ..text import Mapped, repair
 from .lexicon import Entry, Lexicon, LexiconSpec, lexicon_for
 from .mentions import Mention, find_mentions
 from .relations import Found, find_assertions
+from .vocabulary import not_in_relations
 
-__all__ = ["extract_paths", "extract_text", "iter_extract", "lexicon", "Lexicon", "LexiconSpec"]
+__all__ = [
+    "document_warnings",
+    "extract_paths",
+    "extract_text",
+    "iter_extract",
+    "lexicon",
+    "Lexicon",
+    "LexiconSpec",
+]
 
 _SPECS: dict[int, LexiconSpec] = {}
 
@@ -50,7 +59,10 @@ def _codes(e: Entry) -> list[dict[str, str]]:
 
 
 def _concept(e: Entry) -> dict[str, Any]:
-    return {"id": e.concept, "name": e.name, "kind": e.kind, "codes": _codes(e)}
+    out = {"id": e.concept, "name": e.name, "kind": e.kind, "codes": _codes(e)}
+    if e.domain is not None:
+        out["domain"] = e.domain
+    return out
 
 
 def _mention(m: Mention, doc: Mapped) -> dict[str, Any]:
@@ -100,8 +112,11 @@ def extract_text(
     lex = lexicon(kb)
     doc = repair(text, lex.breaker)
     mentions = find_mentions(lex, doc.text)
+    skip = not_in_relations()
+    related = [m for m in mentions if m.entry.concept not in skip]
+    warnings: list[str] = []
     found = sorted(
-        find_assertions(doc.text, mentions), key=lambda f: (f.spans[0], f.predicate, f.key)
+        find_assertions(doc.text, related, warnings), key=lambda f: (f.spans[0], f.predicate, f.key)
     )
     return {
         "source": source,
@@ -113,6 +128,7 @@ def extract_text(
             for e in doc.all_edits
             if e.reason == "glued" or e.end > e.start
         ],
+        "warnings": warnings,
     }
 
 
@@ -143,6 +159,7 @@ def iter_extract(
         result = extract_text(doc.mapped, kb, source=str(path))
         result["title"] = doc.title
         result["last_updated"] = doc.last_updated
+        result["warnings"] = [*doc.warnings, *result["warnings"]]
         yield "document", result
 
 
@@ -153,4 +170,14 @@ def extract_paths(
     out: dict[str, list[dict[str, Any]]] = {"document": [], "error": []}
     for kind, item in iter_extract(paths, kb, max_bytes):
         out[kind].append(item)
-    return {"documents": out["document"], "errors": out["error"], "disclaimer": DISCLAIMER}
+    return {
+        "documents": out["document"],
+        "errors": out["error"],
+        "warnings": document_warnings(out["document"]),
+        "disclaimer": DISCLAIMER,
+    }
+
+
+def document_warnings(documents: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
+    """The documents' warnings, each naming its file (the output's top-level list)."""
+    return [{"file": str(d["source"]), "message": w} for d in documents for w in d["warnings"]]

@@ -28,6 +28,7 @@ from typing import Any
 
 from ..kb import KnowledgeBase, data_root, norm_name, read_yaml
 from ..text import WordBreaker
+from .vocabulary import KIND_AS, grammar, term_variants, vocabulary
 
 __all__ = ["Entry", "Lexicon", "LexiconSpec", "english_words", "match_form", "rules", "slug"]
 
@@ -79,8 +80,11 @@ def _cache_dir() -> Path:
 
 
 @lru_cache(maxsize=1)
-def drug_dictionary() -> dict[str, tuple[str, bool, str | None]]:
-    """variant → (display name of the generic, is a brand, DrugBank id); {} if absent."""
+def drug_dictionary() -> dict[str, tuple[str, bool, str | None, bool]]:
+    """variant → (display name of the generic, is a brand, DrugBank id, is drug-like);
+    {} if absent. Drug-like: see vocabulary.drug_like (enzymes, markers, proteins are not)."""
+    from .vocabulary import drug_like
+
     # Locate the file without importing the package: its import unpickles everything (~3 s).
     spec = importlib.util.find_spec("drug_named_entity_recognition")
     if spec is None or not spec.submodule_search_locations:
@@ -91,10 +95,10 @@ def drug_dictionary() -> dict[str, tuple[str, bool, str | None]]:
     except OSError:
         return {}
     tag = hashlib.sha256(raw).hexdigest()[:16]
-    cached = _cache_dir() / f"drugs-{tag}.pickle"
+    cached = _cache_dir() / f"drugs-v2-{tag}.pickle"
     try:
         with cached.open("rb") as fh:
-            out: dict[str, tuple[str, bool, str | None]] = pickle.load(fh)
+            out: dict[str, tuple[str, bool, str | None, bool]] = pickle.load(fh)
             return out
     except (OSError, pickle.UnpicklingError, EOFError):
         pass
@@ -105,10 +109,12 @@ def drug_dictionary() -> dict[str, tuple[str, bool, str | None]]:
     for variant, canonicals in d["drug_variant_to_canonical"].items():
         c = canonicals[0]
         info = canon.get(c, {})
+        name = str(info.get("name") or c)
         out[variant] = (
-            str(info.get("name") or c),
+            name,
             bool(vdata.get(variant, {}).get("is_brand", False)),
             info.get("drugbank_id"),
+            drug_like(name, info) and drug_like(variant, {}),
         )
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
@@ -131,6 +137,10 @@ class Entry:
     codes: tuple[tuple[str, str, str], ...] = ()
     new: bool = False
     rank: int = 0
+    #: Care domain of a proposed intervention (accepting it needs one).
+    domain: str | None = None
+    #: A name that is a treatment only in a treatment context ("given oxygen").
+    context_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +190,9 @@ class Lexicon:
     surfaces: dict[str, str] = field(default_factory=dict)
     #: Lexicon key → index of its entry.
     keys: dict[str, int] = field(default_factory=dict)
+    #: Entries whose key is also a grammar head ("braces"), and heads that are no key.
+    head_of: dict[int, str] = field(default_factory=dict)
+    pure_heads: list[str] = field(default_factory=list)
 
     @classmethod
     def build(cls, spec: LexiconSpec, drugs: bool = True, hpo: bool = True) -> Lexicon:
@@ -215,8 +228,10 @@ class Lexicon:
         for surface, entry in spec.entries:  # plurals the curated names leave out
             if surface[-1:].isalpha() and surface[-1] not in "sS" and not surface.isupper():
                 add(surface + "s", replace(entry, rank=entry.rank + 1))
+        for surface, entry in vocabulary_entries(by_id):
+            add(surface, entry)
         if drugs:
-            for variant, (generic, _brand, dbid) in drug_dictionary().items():
+            for variant, (generic, _brand, dbid, medicine) in drug_dictionary().items():
                 key = key_of(variant)
                 if len(key) < 4 or key in words or key in ambiguous or not key[0].isalpha():
                     continue
@@ -227,7 +242,8 @@ class Lexicon:
                     continue
                 codes = (("DrugBank", dbid, "unverified"),) if dbid else ()
                 kind = "drug_class" if "agents" in generic.lower() else "drug"
-                add(variant, Entry(new_slug(generic), generic.capitalize(), kind, codes, True, 3))
+                e = Entry(new_slug(generic), generic.capitalize(), kind, codes, True, 3)
+                add(variant, e if medicine else replace(e, context_only=True))
         if hpo:
             extra = r.get("extra_names") or {}
             hpo_known = {code[1]: e for _s, e in spec.entries for code in e.codes}
@@ -243,9 +259,22 @@ class Lexicon:
                     key = key_of(n)
                     if len(key) > 3 and key not in ambiguous:
                         add(n, entry)
+        for name in vocabulary()["context_only"]:
+            idx = best.get(key_of(name))
+            if idx is not None:
+                lex.entries[idx] = replace(lex.entries[idx], context_only=True)
         auto = ahocorasick.Automaton()
         for key, idx in best.items():
             auto.add_word(f" {key} ", (len(key) + 2, idx))
+        # Grammar heads ride on the same pass: a lexicon key that is a head is marked,
+        # any other head is a key of its own with a negative index (no entry).
+        for head in grammar().by_head:
+            idx = best.get(head)
+            if idx is not None:
+                lex.head_of[idx] = head
+            elif " " not in head:
+                lex.pure_heads.append(head)
+                auto.add_word(f" {head} ", (len(head) + 2, -len(lex.pure_heads)))
         auto.make_automaton()
         lex.automaton = auto
         lex.known_entries = by_id
@@ -253,6 +282,21 @@ class Lexicon:
         terms = {k for k in best if " " not in k}
         lex.breaker = WordBreaker(terms, words)
         return lex
+
+
+def vocabulary_entries(by_id: dict[str, Entry]) -> list[tuple[str, Entry]]:
+    """Surfaces of the intervention vocabulary: a term naming a knowledge-base concept
+    adds names to it; any other is a proposed concept with its kind and care domain."""
+    out: list[tuple[str, Entry]] = []
+    for term in vocabulary()["terms"]:
+        known = by_id.get(term.get("concept") or "")
+        if known is not None:
+            entry = replace(known, rank=1)
+        else:
+            kind = KIND_AS.get(term["kind"], term["kind"])
+            entry = Entry(slug(term["name"]), term["name"], kind, (), True, 1, term.get("domain"))
+        out += [(v, entry) for v in sorted(term_variants(term))]
+    return out
 
 
 _LEXICONS: dict[str, Lexicon] = {}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexicon import Entry, Lexicon, slug
+from .lexicon import Entry, Lexicon, key_of, slug
+from .vocabulary import KIND_AS, context_cues, functional_groups, grammar
 
 __all__ = ["Mention", "find_mentions"]
 
@@ -64,20 +65,74 @@ def _pattern_mentions(text: str, lex: Lexicon) -> list[tuple[int, int, Entry]]:
     return out
 
 
+def _grammar_mentions(
+    form: str, raw: str, lex: Lexicon, heads: list[tuple[int, int, str]]
+) -> list[tuple[int, int, Entry]]:
+    """Modified heads ("scoliosis brace"): a listed name when the phrase is one, else a
+    proposed concept named by the normalised phrase. Offsets are into the text."""
+    out: list[tuple[int, int, Entry]] = []
+    for start, end, name, rule in grammar().phrases(form, raw, heads):
+        idx = lex.keys.get(key_of(name))
+        if idx is not None and not lex.entries[idx].context_only:
+            entry = lex.entries[idx]
+        else:
+            kind = KIND_AS.get(rule.kind, rule.kind)
+            entry = Entry(slug(name), name.capitalize(), kind, (), True, 2, rule.domain)
+        out.append((start - 1, end - 1, entry))
+    return out
+
+
+#: Kinds a context-only name may lean on ("eculizumab-type monoclonal antibodies").
+_TREATMENT_KINDS = frozenset(
+    {"drug", "drug_class", "gene_therapy", "therapy", "device", "procedure", "diet"}
+)
+_SENTENCE_BREAK = re.compile(r"[.;:!?]")
+
+
+def _in_context(form: str, chosen: list[Mention], i: int) -> bool:
+    """A treatment cue within three words before or two after, or another intervention
+    right beside it in the same clause."""
+    m = chosen[i]
+    cues = context_cues()
+    before = form[max(0, m.start - 60) : m.start + 1].split()[-3:]
+    after = form[m.end + 1 : m.end + 40].split()[:2]
+    if cues.intersection(before) or cues.intersection(after):
+        return True
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(chosen):
+            n = chosen[j]
+            if n.entry.context_only or n.kind not in _TREATMENT_KINDS:
+                continue
+            gap = form[min(m.end, n.end) + 1 : max(m.start, n.start) + 1]
+            if len(gap) <= 20 and not _SENTENCE_BREAK.search(gap):
+                return True
+    return False
+
+
 def find_mentions(lex: Lexicon, text: str) -> list[Mention]:
-    """Longest non-overlapping matches on word boundaries, best-ranked meaning first."""
+    """Longest non-overlapping matches on word boundaries, best-ranked meaning first;
+    names that are treatments only in context are kept only there."""
     from .lexicon import match_form
 
     form = f" {match_form(text)} "
     hits: list[tuple[int, int, Entry]] = []
+    heads: list[tuple[int, int, str]] = []  # in `form` offsets, for the grammar
     for last, (klen, idx) in lex.automaton.iter(form):
         start = last - klen + 1
         end = start + klen - 2
+        if idx < 0 or idx in lex.head_of:
+            heads.append(
+                (start + 1, end + 1, lex.pure_heads[-1 - idx] if idx < 0 else lex.head_of[idx])
+            )
+            if idx < 0:
+                continue
         surface = lex.case_sensitive.get(idx)
         if surface is not None and text[start:end] != surface:
             continue
         hits.append((start, end, lex.entries[idx]))
     hits += _pattern_mentions(text, lex)
+    low = f" {text.lower()} "
+    hits += _grammar_mentions(form, low, lex, heads)
     hits.sort(key=lambda h: (-(h[1] - h[0]), h[2].rank, h[0]))
     taken = bytearray(len(text) + 1)
     chosen: list[Mention] = []
@@ -87,4 +142,20 @@ def find_mentions(lex: Lexicon, text: str) -> list[Mention]:
         taken[s:e] = b"\x01" * (e - s)
         chosen.append(Mention(s, e, text[s:e], entry))
     chosen.sort(key=lambda m: m.start)
-    return chosen
+    if any(m.entry.context_only for m in chosen):
+        chosen = [
+            m
+            for i, m in enumerate(chosen)
+            if not m.entry.context_only or _in_context(low, chosen, i)
+        ]
+    names, groups = functional_groups()
+    return [m for m in chosen if not _functional_group(m, names, groups, low)]
+
+
+def _functional_group(m: Mention, names: frozenset[str], groups: re.Pattern[str], low: str) -> bool:
+    """ "Sitters, standers and walkers": SMA's functional groups, not devices."""
+    if m.kind != "device" or m.text.lower() not in names:
+        return False
+    before = _SENTENCE_BREAK.split(low[max(0, m.start - 40) + 1 : m.start + 1])[-1]
+    after = _SENTENCE_BREAK.split(low[m.end + 1 : m.end + 41])[0]
+    return bool(groups.search(f"{before} {after}"))

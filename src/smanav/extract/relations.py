@@ -200,9 +200,11 @@ def _list_after(text: str, ms: list[Mention], pos: int, kinds: frozenset[str]) -
 
 
 class _Doc:
-    def __init__(self, text: str, sents: list[Sentence]) -> None:
+    def __init__(self, text: str, sents: list[Sentence], warnings: list[str]) -> None:
         self.text = text
         self.sents = sents
+        #: What was left out and why ("February 30, 2019" is no date), for the caller.
+        self.warnings = warnings
         self.mentions = [m for x in sents for m in x.mentions]
         #: Mention starts in order (sentences and their mentions are sorted), for bisect.
         self._starts = [m.start for m in self.mentions]
@@ -476,7 +478,11 @@ class _Doc:
         cue = cues[0]
         subj = min(ivs, key=lambda m: abs(m.start - cue[0]))
         q: dict[str, Any] = {"agency": agencies[0].entry.name}
-        date = _date_in(self.text[s.start : s.end])
+        try:
+            date = _date_in(self.text[s.start : s.end])
+        except BadDate as exc:
+            date = None
+            self.warnings.append(str(exc))
         if date:
             q["date"], q["date_precision"] = date
         self.add(
@@ -647,6 +653,10 @@ _DATE = re.compile(
 )
 
 
+class BadDate(ValueError):
+    """A written date no calendar has ("February 30, 2019")."""
+
+
 def _date_in(text: str) -> tuple[str, str] | None:
     m = _DATE.search(text)
     if not m:
@@ -655,11 +665,18 @@ def _date_in(text: str) -> tuple[str, str] | None:
     if m.group("month"):
         month = _MONTHS.index(m.group("month").lower()) + 1
         if m.group("day"):
-            return dt.date(year, month, int(m.group("day"))).isoformat(), "day"
+            try:
+                return dt.date(year, month, int(m.group("day"))).isoformat(), "day"
+            except ValueError as exc:
+                raise BadDate(f"the date {m.group()!r} was left out: {exc}") from exc
         return dt.date(year, month, 1).isoformat(), "month"
     return dt.date(year, 1, 1).isoformat(), "year"
 
 
-def find_assertions(text: str, mentions: list[Mention]) -> Iterator[Found]:
+def find_assertions(
+    text: str, mentions: list[Mention], warnings: list[str] | None = None
+) -> Iterator[Found]:
+    """Assertions of one text; dates that cannot be read are left out and named in
+    `warnings` (when given)."""
     sents = sentences(text, mentions)
-    yield from _Doc(text, sents).run()
+    yield from _Doc(text, sents, [] if warnings is None else warnings).run()
