@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import json
 import logging
 import os
@@ -723,11 +724,26 @@ def _results(
             ) from None
     try:
         spec_f = client.scatter(spec, broadcast=True)  # type: ignore[no-untyped-call]
-        futures = [
-            client.submit(process_batch, b, spec_f, max_bytes, known, pure=False) for b in batches
-        ]
-        for fut in as_completed(futures):  # type: ignore[no-untyped-call]
-            yield fut.result()
+        # A few batches per worker in flight, each result released once stored: memory
+        # stays flat however large the corpus (all at once held every result until the end).
+        nthreads = client.nthreads()  # type: ignore[no-untyped-call]
+        threads = sum(nthreads.values()) or max(workers, 1)
+        todo = iter(batches)
+
+        def submit(batch: list[str]) -> Any:
+            return client.submit(process_batch, batch, spec_f, max_bytes, known, pure=False)
+
+        first = [submit(b) for b in itertools.islice(todo, 2 * threads)]
+        running = as_completed(first)  # type: ignore[no-untyped-call]
+        del first
+        for fut in running:
+            result = fut.result()
+            fut.release()
+            nxt = next(todo, None)
+            if nxt is not None:
+                running.add(submit(nxt))  # type: ignore[no-untyped-call]
+            yield result
+            del result
     finally:
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:

@@ -12,8 +12,12 @@ import difflib
 import hashlib
 import json
 import re
+import sqlite3
+import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -30,6 +34,7 @@ __all__ = [
     "CuratedData",
     "check_installed",
     "KnowledgeBase",
+    "StoredTexts",
     "data_digest",
     "data_root",
     "load_curated",
@@ -343,6 +348,77 @@ def source_when(fields: dict[str, Any]) -> str:
     return "date not stated"
 
 
+class StoredTexts(Mapping[str, str]):
+    """Source texts read from the database when a quote needs them, never all at open.
+
+    Opening the knowledge base used to read every stored text into memory (585 MB at a
+    million passages); a plan quotes a few sources, so a few are read and the last ones
+    kept. A cited source without a text of its own is quoted from an ingested document
+    with the same sha256 (the same article, ingested by a user).
+    """
+
+    #: Texts kept in memory after being read (a plan or a search quotes a handful).
+    KEEP = 32
+
+    def __init__(self, path: Path, sha_of: Mapping[str, str]) -> None:
+        self.path = path
+        self._sha_of = dict(sha_of)
+        self._cache: OrderedDict[str, str | None] = OrderedDict()
+        self._cached = threading.Lock()
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def _query(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            if self._conn is None:
+                uri = f"{self.path.absolute().as_uri()}?mode=ro"
+                self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+                weakref.finalize(self, self._conn.close)
+            return self._conn.execute(sql, args).fetchall()
+
+    def _read(self, sid: str) -> str | None:
+        rows = self._query("SELECT text FROM documents WHERE source_id = ?", (sid,))
+        if not rows and sid in self._sha_of:
+            rows = self._query(
+                "SELECT text FROM documents WHERE sha256 = ? LIMIT 1", (self._sha_of[sid],)
+            )
+        return str(rows[0][0]) if rows else None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with self._cached:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                text = self._cache[key]
+                return default if text is None else text
+        text = self._read(key)
+        with self._cached:
+            self._cache[key] = text
+            while len(self._cache) > self.KEEP:
+                self._cache.popitem(last=False)
+        return default if text is None else text
+
+    def __getitem__(self, key: str) -> str:
+        text = self.get(key)
+        if text is None:
+            raise KeyError(key)
+        return str(text)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def _ids(self) -> list[str]:
+        own = {str(r[0]) for r in self._query("SELECT source_id FROM documents", ())}
+        shas = {str(r[0]) for r in self._query("SELECT DISTINCT sha256 FROM documents", ())}
+        own |= {sid for sid, sha in self._sha_of.items() if sha in shas}
+        return sorted(own)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids())
+
+    def __len__(self) -> int:
+        return len(self._ids())
+
+
 def _merge_known_evidence(conn: Any, assertions: dict[str, Assertion]) -> None:
     """Evidence an editor accepted for a statement already known (review.py): added to
     that statement at load, so a rebuild of the curated data never drops it."""
@@ -379,7 +455,7 @@ class KnowledgeBase:
         concepts: dict[str, Concept],
         assertions: dict[str, Assertion],
         names: list[tuple[str, str, str, str]],
-        texts: dict[str, str],
+        texts: Mapping[str, str],
     ) -> None:
         #: The SQLite file this was loaded from (search opens it for FTS5 queries).
         self.path: Path | None = None
@@ -421,14 +497,16 @@ class KnowledgeBase:
             (r[0], r[1], r[2], r[3])
             for r in conn.execute("SELECT concept_id, name, norm, type FROM names")
         ]
-        texts = {r[0]: r[1] for r in conn.execute("SELECT source_id, text FROM documents")}
-        # A cited article the user ingested (same sha256) supplies its quotes too.
-        by_sha = {r[0]: r[1] for r in conn.execute("SELECT sha256, text FROM documents")}
-        for sid, src in sources.items():
-            if sid not in texts and src.sha256 in by_sha:
-                texts[sid] = by_sha[src.sha256]
+        path = getattr(store, "path", None)
+        texts: Mapping[str, str]
+        if path is not None:
+            # Read when quoted, not here; a cited article a user ingested (same sha256)
+            # supplies its quotes too.
+            texts = StoredTexts(Path(path), {i: s.sha256 for i, s in sources.items() if s.sha256})
+        else:
+            texts = {r[0]: r[1] for r in conn.execute("SELECT source_id, text FROM documents")}
         kb = cls(sources, concepts, assertions, names, texts)
-        kb.path = getattr(store, "path", None)
+        kb.path = path
         kb.version = store.meta("digest") or ""
         return kb
 

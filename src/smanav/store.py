@@ -7,6 +7,7 @@ an upgrade never loses someone's work.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -42,6 +43,7 @@ CREATE TABLE IF NOT EXISTS sources (
     id TEXT PRIMARY KEY, origin TEXT NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     source_id TEXT PRIMARY KEY, origin TEXT NOT NULL, sha256 TEXT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_sha256 ON documents(sha256);
 CREATE TABLE IF NOT EXISTS concepts (
     id TEXT PRIMARY KEY, origin TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
     domain TEXT, json TEXT NOT NULL);
@@ -55,6 +57,7 @@ CREATE TABLE IF NOT EXISTS assertions (
 CREATE INDEX IF NOT EXISTS assertions_subject ON assertions(subject);
 CREATE INDEX IF NOT EXISTS assertions_object ON assertions(object);
 CREATE TABLE IF NOT EXISTS hpo_terms (id TEXT PRIMARY KEY, name TEXT NOT NULL, synonyms TEXT);
+CREATE TABLE IF NOT EXISTS hpo_keys (id TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS concept_fts USING fts5(
     concept_id UNINDEXED, origin UNINDEXED, text, tokenize='porter unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE IF NOT EXISTS passage_fts USING fts5(
@@ -388,10 +391,18 @@ def build(
         for stmt in SCHEMA.split(";"):
             if stmt.strip():
                 db.execute(stmt)
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'passage_vectors'").fetchone():
+            # Rebuilt passages may take the same rowids: their old vectors must go first.
+            db.execute(
+                "DELETE FROM passage_vectors WHERE rowid IN "
+                "(SELECT rowid FROM passage_fts WHERE origin = 'curated')"
+            )
         for table in CURATED_TABLES:
             db.execute(f"DELETE FROM {table} WHERE origin = 'curated'")
         db.execute("DELETE FROM hpo_terms")
+        db.execute("DELETE FROM hpo_keys")
         _insert(db, data, texts)
+        _insert_hpo_keys(db)
         meta: dict[str, str] = {
             "schema": SCHEMA_VERSION,
             "digest": data.digest,
@@ -508,6 +519,7 @@ def open_store(path: Path, sources_dir: Path | None = None) -> Store:
         store = Store(path)
         try:
             if store.meta("schema") == SCHEMA_VERSION and store.meta("digest") == load_digest():
+                _upgrade(store)
                 return store
         except BaseException:
             store.close()
@@ -515,6 +527,28 @@ def open_store(path: Path, sources_dir: Path | None = None) -> Store:
         store.close()
     build(path, sources_dir)
     return Store(path)
+
+
+def _insert_hpo_keys(db: sqlite3.Connection) -> None:
+    """HPO names stemmed once here, so no process stems 42 k names for its first search."""
+    from .search.lexicon import hpo_key_rows
+
+    db.executemany("INSERT INTO hpo_keys VALUES (?, ?, ?)", hpo_key_rows(db))
+
+
+def _upgrade(store: Store) -> None:
+    """Tables and indexes newer than a file's build, added in place (user data untouched)."""
+    have = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
+    if {"documents_sha256", "hpo_keys"} <= have:
+        return
+    # A file we may not write still answers, only a little slower: no error for that.
+    with contextlib.suppress(StoreError, sqlite3.Error), store.atomic() as db:
+        db.execute("CREATE INDEX IF NOT EXISTS documents_sha256 ON documents(sha256)")
+        if "hpo_keys" not in have:
+            db.execute(
+                "CREATE TABLE hpo_keys (id TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL)"
+            )
+            _insert_hpo_keys(db)
 
 
 def load_digest() -> str:

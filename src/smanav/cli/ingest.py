@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +12,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..errors import InvalidInput
+from ..settings import DISCLAIMER
 from . import JsonOpt, app, disclaimer, emit_json, err, nonempty, out, state
 
 PathsArg = Annotated[
@@ -96,6 +100,12 @@ def ingest(
             batch_size=batch_size,
             progress=tick,
         )
+    from ..search.retrieve import dense_mode
+
+    if dense_mode(None):  # the embeddings extra, not switched off: vectors stored now
+        from .browse import embed_vectors
+
+        result["embedded"] = embed_vectors(Path(result["db"]), show)
     if as_json:
         emit_json(result)
     else:
@@ -126,34 +136,115 @@ def ingest(
 
 
 @app.command()
-def extract(paths: PathsArg, max_bytes: MaxBytesOpt = None, as_json: JsonOpt = False) -> None:
-    """Show the mentions and assertions found in documents, storing nothing."""
-    from ..extract import extract_paths
+def extract(
+    paths: PathsArg,
+    max_bytes: MaxBytesOpt = None,
+    as_json: JsonOpt = False,
+    jsonl: Annotated[
+        bool,
+        typer.Option(
+            "--jsonl",
+            help="Print one JSON object per line as each document is done: a document, "
+            '{"file", "error"} for a file that cannot be read, and last {"disclaimer", '
+            '"documents", "errors"}.',
+        ),
+    ] = False,
+) -> None:
+    """Show the mentions and assertions found in documents, storing nothing.
+
+    Every form is written one document at a time, so memory stays flat however large
+    the corpus (the --json document is the same as ever, written as it goes).
+    """
+    from ..extract import iter_extract
     from . import kb
 
-    result = extract_paths(paths, kb(), max_bytes)
-    if as_json:
-        emit_json(result)
+    if as_json and jsonl:
+        raise InvalidInput("--jsonl", "give --json or --jsonl, not both")
+    items = iter_extract(paths, kb(), max_bytes)
+    if jsonl:
+        errors = _extract_jsonl(items)
+    elif as_json:
+        errors = _extract_json(items)
     else:
-        for doc in result["documents"]:
-            out.print(f"\n[bold]{escape(doc['title'])}[/]  [dim]{escape(doc['source'])}[/]")
-            table = Table(title="Mentions", show_lines=False)
-            for col in ("Text", "Concept", "Kind", "Offsets"):
-                table.add_column(col)
-            for m in doc["mentions"]:
-                cid = m["concept"] + (" (new)" if m["new"] else "")
-                table.add_row(escape(m["text"]), cid, m["kind"], f"{m['start']}-{m['end']}")
-            out.print(table)
-            for a in doc["assertions"]:
-                ev = a["evidence"][0]
-                out.print(f"- {escape(_phrase(a))}  [dim]{ev['start']}-{ev['end']}[/]")
-        for e in result["errors"]:
-            err.print(f"[bold red]Error:[/] {escape(e['file'])}: {escape(e['message'])}")
-        for w in result["warnings"]:
-            _warn(w["file"], w["message"])
-        disclaimer()
-    if result["errors"]:
+        errors = _extract_text(items)
+    if errors:
         raise typer.Exit(2)
+
+
+def _dump(obj: Any, indent: int) -> str:
+    """`obj` as `emit_json` writes it, nested `indent` spaces deep."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+    return text.replace("\n", "\n" + " " * indent)
+
+
+def _extract_json(items: Iterator[tuple[str, dict[str, Any]]]) -> int:
+    """The --json document, byte for byte as before, written one document at a time."""
+    from ..extract import document_warnings
+
+    errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, str]] = []
+    first = True
+    w = sys.stdout.write
+    for kind, item in items:
+        if kind == "error":
+            errors.append(item)
+            continue
+        warnings += document_warnings([item])
+        w(('{\n  "documents": [\n    ' if first else ",\n    ") + _dump(item, 4))
+        first = False
+        sys.stdout.flush()
+    w('{\n  "documents": [],' if first else "\n  ],")
+    w('\n  "errors": ' + _dump(errors, 2) + ",")
+    w('\n  "warnings": ' + _dump(warnings, 2) + ",")
+    w('\n  "disclaimer": ' + json.dumps(DISCLAIMER, ensure_ascii=False) + "\n}\n")
+    return len(errors)
+
+
+def _extract_jsonl(items: Iterator[tuple[str, dict[str, Any]]]) -> int:
+    counts = {"document": 0, "error": 0, "warning": 0}
+    for kind, item in items:
+        counts[kind] += 1
+        counts["warning"] += len(item.get("warnings", []))
+        line = item if kind == "document" else {"file": item["file"], "error": item["message"]}
+        sys.stdout.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.flush()
+    end = {
+        "disclaimer": DISCLAIMER,
+        "documents": counts["document"],
+        "errors": counts["error"],
+        "warnings": counts["warning"],
+    }
+    sys.stdout.write(json.dumps(end, ensure_ascii=False) + "\n")
+    return counts["error"]
+
+
+def _extract_text(items: Iterator[tuple[str, dict[str, Any]]]) -> int:
+    from ..extract import document_warnings
+
+    errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, str]] = []
+    for kind, doc in items:
+        if kind == "error":
+            errors.append(doc)
+            continue
+        warnings += document_warnings([doc])
+        out.print(f"\n[bold]{escape(doc['title'])}[/]  [dim]{escape(doc['source'])}[/]")
+        table = Table(title="Mentions", show_lines=False)
+        for col in ("Text", "Concept", "Kind", "Offsets"):
+            table.add_column(col)
+        for m in doc["mentions"]:
+            cid = m["concept"] + (" (new)" if m["new"] else "")
+            table.add_row(escape(m["text"]), cid, m["kind"], f"{m['start']}-{m['end']}")
+        out.print(table)
+        for a in doc["assertions"]:
+            ev = a["evidence"][0]
+            out.print(f"- {escape(_phrase(a))}  [dim]{ev['start']}-{ev['end']}[/]")
+    for e in errors:
+        err.print(f"[bold red]Error:[/] {escape(e['file'])}: {escape(e['message'])}")
+    for wn in warnings:
+        _warn(wn["file"], wn["message"])
+    disclaimer()
+    return len(errors)
 
 
 def _warn(file: str, message: str) -> None:

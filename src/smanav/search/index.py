@@ -3,6 +3,12 @@
 One read-only connection per knowledge base, opened on first search and closed when
 the knowledge base object goes away (no leaked connections). A knowledge base that
 has no file (built in memory) gets an in-memory FTS5 copy of its texts and names.
+
+Nothing here grows with the corpus: the FTS5 index in the file answers "does any source
+use this word" (the typo guard) and ranks passages; only the passages the curated
+statements cite are held in memory. Words found in most passages ("sma") would make
+BM25 rank nearly the whole table on every query, so passages are ranked by the query's
+rarer words and common words only narrow a bounded window (`Index.ranked`).
 """
 
 from __future__ import annotations
@@ -16,9 +22,15 @@ from typing import Any
 from ..kb import KnowledgeBase
 from ..store import split_passages
 from .lexicon import Recognizer, load_lexicon
-from .text import fts_or
+from .text import fts_or, fts_terms
 
-__all__ = ["Index", "Passage", "index_for"]
+__all__ = ["COMMON", "WINDOW", "Index", "Passage", "index_for"]
+
+#: A word or phrase in more passages than this is common: it narrows, it does not rank
+#: (BM25 gives such words little weight, and ranking them costs time in corpus size).
+COMMON = 2000
+#: Passages holding only common words that are looked at (the newest), per query.
+WINDOW = 500
 
 _FTS_SCHEMA = """
 CREATE VIRTUAL TABLE concept_fts USING fts5(
@@ -69,7 +81,10 @@ class Index:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.conn = _connect(kb)
         self.lock = threading.Lock()
-        self.recognizer = Recognizer(kb, self.conn, load_lexicon())
+        #: capped passage counts of words and phrases, valid for one `PRAGMA data_version`
+        self._counts: dict[str, int] = {}
+        self._version = -1
+        self.recognizer = Recognizer(kb, self.conn, load_lexicon(), self.uses_word)
         #: (source, passage start) -> ids of assertions whose evidence lies in it
         self.cited: dict[tuple[str, int], list[str]] = {}
         #: assertion id -> passages its evidence lies in
@@ -78,7 +93,13 @@ class Index:
         self.dense: Any = None
 
     def _map_evidence(self, kb: KnowledgeBase) -> None:
-        bounds = {sid: list(split_passages(text)) for sid, text in kb.texts.items()}
+        """Passages the statements cite: only their sources' texts are read."""
+        cited = sorted({ev.source for a in kb.assertions.values() for ev in a.evidence})
+        bounds: dict[str, list[tuple[int, int, str]]] = {}
+        for sid in cited:
+            text = kb.texts.get(sid)
+            if text is not None:
+                bounds[sid] = list(split_passages(text))
         for a in sorted(kb.assertions.values(), key=lambda a: a.id):
             for ev in a.evidence:
                 if ev.start is None or ev.end is None:
@@ -89,6 +110,36 @@ class Index:
                         p = Passage(ev.source, s, e, t)
                         if p not in self.passages_of.setdefault(a.id, []):
                             self.passages_of[a.id].append(p)
+
+    def _fresh(self) -> None:
+        """Forget counts when another connection has written (an ingest): call locked."""
+        version = int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._version:
+            self._counts.clear()
+            self._version = version
+
+    def count(self, term: str) -> int:
+        """Passages using a quoted word or phrase, counted up to COMMON + 1 (bounded work)."""
+        with self.lock:
+            self._fresh()
+            n = self._counts.get(term)
+            if n is None:
+                n = int(
+                    self.conn.execute(
+                        "SELECT count(*) FROM (SELECT 1 FROM passage_fts "
+                        "WHERE passage_fts MATCH ? LIMIT ?)",
+                        (term, COMMON + 1),
+                    ).fetchone()[0]
+                )
+                if len(self._counts) > 100_000:
+                    self._counts.clear()
+                self._counts[term] = n
+        return n
+
+    def uses_word(self, word: str) -> bool:
+        """Whether any stored passage uses the word (as FTS5 stems it): a real word."""
+        term = fts_or([word])
+        return term is not None and self.count(term) > 0
 
     def close(self) -> None:
         self.conn.close()
@@ -105,6 +156,39 @@ class Index:
             ).fetchall()
         return [(Passage(r[0], int(r[1]), int(r[2]), r[3]), -float(r[4])) for r in rows]
 
+    def ranked(self, terms: list[str], limit: int) -> list[tuple[Passage, float]]:
+        """The best passages for any of the words or phrases, in time that does not grow
+        with the corpus.
+
+        All terms rare (every small corpus): BM25 over their OR, exactly as before. Else
+        the rare terms alone rank (each matches at most COMMON passages; a common term's
+        BM25 weight is small, and even computing it reads its whole posting list). Only
+        common terms: the newest WINDOW passages holding all of them (or, failing that,
+        any), shortest first, which is BM25's order for words of equal weight used once.
+        """
+        quoted = fts_terms(terms)
+        if not quoted:
+            return []
+        common = [t for t in quoted if self.count(t) > COMMON]
+        rare = [t for t in quoted if t not in common]
+        if rare:
+            return self.passages(" OR ".join(rare), limit)
+        for match in dict.fromkeys([" AND ".join(common), " OR ".join(common)]):
+            with self.lock:
+                rows = self.conn.execute(
+                    "SELECT source_id, start, end, text FROM (SELECT * FROM passage_fts "
+                    "WHERE passage_fts MATCH ? ORDER BY rowid DESC LIMIT ?) "
+                    "ORDER BY end - start, rowid DESC LIMIT ?",
+                    (match, WINDOW, limit),
+                ).fetchall()
+            if rows:
+                n = len(rows)
+                return [
+                    (Passage(r[0], int(r[1]), int(r[2]), r[3]), float(n - i))
+                    for i, r in enumerate(rows)
+                ]
+        return []
+
     def concepts(self, match: str | None, limit: int) -> list[tuple[str, float]]:
         if not match:
             return []
@@ -116,6 +200,18 @@ class Index:
             ).fetchall()
         return [(r[0], -float(r[1])) for r in rows]
 
+    def by_rowid(self, rowids: list[int]) -> dict[int, Passage]:
+        """Passages by their FTS5 rowid (how stored vectors name them)."""
+        out: dict[int, Passage] = {}
+        with self.lock:
+            for rid in rowids:
+                row = self.conn.execute(
+                    "SELECT source_id, start, end, text FROM passage_fts WHERE rowid = ?", (rid,)
+                ).fetchone()
+                if row is not None:
+                    out[rid] = Passage(row[0], int(row[1]), int(row[2]), row[3])
+        return out
+
     def all_passages(self) -> list[Passage]:
         with self.lock:
             rows = self.conn.execute(
@@ -123,8 +219,8 @@ class Index:
             ).fetchall()
         return [Passage(r[0], int(r[1]), int(r[2]), r[3]) for r in rows]
 
-    def names_query(self, kb: KnowledgeBase, cids: list[str]) -> str | None:
-        """FTS5 OR of every name of the concepts: the query expanded by what it means."""
+    def names_query(self, kb: KnowledgeBase, cids: list[str]) -> list[str]:
+        """Every name of the concepts as FTS5 phrases: the query expanded by what it means."""
         from .text import fts_phrase
 
         terms: list[str] = []
@@ -134,7 +230,7 @@ class Index:
                 q = fts_phrase(n)
                 if q:
                     terms.append(q)
-        return fts_or(terms)
+        return terms
 
 
 _INDEXES: weakref.WeakKeyDictionary[KnowledgeBase, Index] = weakref.WeakKeyDictionary()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -31,6 +31,7 @@ __all__ = [
     "LexiconEntry",
     "Mention",
     "Recognizer",
+    "hpo_key_rows",
     "load_lexicon",
     "load_question_types",
 ]
@@ -167,11 +168,39 @@ def _key(text: str) -> tuple[str, ...]:
     return tuple(stem(w) for w in words(text))
 
 
+def hpo_key_rows(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """(HPO id, name or synonym, stemmed words) for every HPO name worth recognising.
+
+    Stemming 42 k names took most of a new process's first search; `db build` stores
+    these rows (table hpo_keys), so a process reads them instead.
+    """
+    import json
+
+    try:
+        rows = conn.execute("SELECT id, name, synonyms FROM hpo_terms ORDER BY rowid").fetchall()
+    except sqlite3.Error:
+        return []
+    out: list[tuple[str, str, str]] = []
+    for hid, name, syn in rows:
+        for n in [name, *json.loads(syn or "[]")]:
+            key = _key(n)
+            if not key or len(key) > _MAX_PHRASE or all(w in STOPWORDS for w in key):
+                continue
+            if len(key) == 1 and len(key[0]) < 4:
+                continue
+            out.append((hid, n, " ".join(key)))
+    return out
+
+
 class Recognizer:
     """Phrase index over every name smanav knows, built once per knowledge base."""
 
     def __init__(
-        self, kb: KnowledgeBase, conn: sqlite3.Connection, lexicon: list[LexiconEntry]
+        self,
+        kb: KnowledgeBase,
+        conn: sqlite3.Connection,
+        lexicon: list[LexiconEntry],
+        uses_word: Callable[[str], bool],
     ) -> None:
         #: stemmed word tuple -> [(concept id, via)]
         self.phrases: dict[tuple[str, ...], list[tuple[str, str]]] = {}
@@ -211,10 +240,11 @@ class Recognizer:
         self._load_hpo(conn, linked)
         self.linked_hpo = linked
         self.single = sorted({k[0] for k in self.phrases if len(k) == 1 and len(k[0]) >= 5})
-        # Words the sources or names use are real words, never typos (holds no kb reference,
-        # so the index cache can let the knowledge base go).
-        vocab = {stem(w) for text in kb.texts.values() for w in words(text)}
-        self.known_words = frozenset(vocab | {k for key in self.phrases for k in key})
+        # Words the sources or names use are real words, never typos. The names' words are
+        # held here; the sources' are asked of the FTS5 index (once per word), never read
+        # into memory. Holds no kb reference, so the index cache can let the kb go.
+        self.name_words = frozenset(k for key in self.phrases for k in key)
+        self._uses_word = uses_word
         #: word -> names of two or more words that use it, for forgiving typos inside them
         self.multi: dict[str, list[tuple[str, ...]]] = {}
         for key in self.phrases:
@@ -223,8 +253,8 @@ class Recognizer:
                     if len(w) >= _FUZZY_MIN and not any(ch.isdigit() for ch in w):
                         self.multi.setdefault(w, []).append(key)
 
-    def _add(self, text: str, cid: str, via: str) -> None:
-        key = _key(text)
+    def _add(self, text: str, cid: str, via: str, key: tuple[str, ...] | None = None) -> None:
+        key = _key(text) if key is None else key
         if not key or len(key) > _MAX_PHRASE or all(w in STOPWORDS for w in key):
             return
         if len(key) == 1 and len(key[0]) < 2:
@@ -243,24 +273,18 @@ class Recognizer:
 
     def _load_hpo(self, conn: sqlite3.Connection, linked: dict[str, str]) -> None:
         try:
-            rows = conn.execute("SELECT id, name, synonyms FROM hpo_terms").fetchall()
+            self.hpo_names = dict(conn.execute("SELECT id, name FROM hpo_terms").fetchall())
+            keyed = conn.execute("SELECT id, name, key FROM hpo_keys ORDER BY rowid").fetchall()
         except sqlite3.Error:
-            return
-        import json
-
-        for hid, name, syn in rows:
-            self.hpo_names[hid] = name
-            names = [name, *json.loads(syn or "[]")]
-            for n in names:
-                key = _key(n)
-                if not key or len(key) > _MAX_PHRASE or all(w in STOPWORDS for w in key):
-                    continue
-                if len(key) == 1 and len(key[0]) < 4:
-                    continue
-                if hid in linked:
-                    self._add(n, linked[hid], "hpo")
-                elif key not in self.phrases:
-                    self.hpo_only.setdefault(key, (hid, name))
+            keyed = []
+        if not keyed:  # a file from before hpo_keys, or built in memory: stem them now
+            keyed = hpo_key_rows(conn)
+        for hid, name, key in keyed:
+            k = tuple(key.split(" "))
+            if hid in linked:
+                self._add(name, linked[hid], "hpo", k)
+            elif k not in self.phrases:
+                self.hpo_only.setdefault(k, (hid, self.hpo_names[hid]))
 
     def find(self, text: str) -> tuple[list[Mention], list[dict[str, str]]]:
         """Concepts mentioned in `text`, and HPO terms mentioned that no concept covers."""
@@ -307,6 +331,10 @@ class Recognizer:
         mentions += self._typos(toks, keys, mentions)
         return _dedupe(mentions), other
 
+    def known(self, token: str, key: str) -> bool:
+        """A word some name or some source uses (stemmed `key`, as typed `token`)."""
+        return key in self.name_words or self._uses_word(token)
+
     def _fuzzy(
         self, toks: list[str], keys: list[str], found: list[Mention], taken: set[int]
     ) -> list[Mention]:
@@ -324,7 +352,7 @@ class Recognizer:
             if i not in covered
             and len(key) >= _FUZZY_MIN
             and tok not in STOPWORDS
-            and key not in self.known_words
+            and not self.known(tok, key)
             and not any(ch.isdigit() for ch in key)
         ]
         if not odd:
@@ -357,7 +385,7 @@ class Recognizer:
         covered = {p for m in found for p in range(m.start, m.end)}
         out: list[Mention] = []
         for i, (tok, key) in enumerate(zip(toks, keys, strict=True)):
-            if i in covered or len(key) < 5 or tok in STOPWORDS or key in self.known_words:
+            if i in covered or len(key) < 5 or tok in STOPWORDS or self.known(tok, key):
                 continue
             close = difflib.get_close_matches(key, self.single, n=1, cutoff=0.8)
             if close:

@@ -8,7 +8,7 @@ similarities, are on unrelated scales; ranks are comparable (Cormack et al., 200
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from ..errors import InvalidInput
@@ -135,8 +135,8 @@ def find(query: str, kb: KnowledgeBase, limit: int = 10, dense: bool | None = No
     # or an HPO id no concept carries then lists nothing rather than ten random concepts.
     topic = rank_words(query)
     named = [w for w in topic if not w.isdigit()]
-    lex_hits = idx.passages(fts_or(topic), depth)
-    exp_hits = idx.passages(idx.names_query(kb, mentioned), depth)
+    lex_hits = idx.ranked(topic, depth)
+    exp_hits = idx.ranked(idx.names_query(kb, mentioned), depth)
     lexical = [p.key for p, _ in lex_hits]
     expanded = [p.key for p, _ in exp_hits]
     cited = _cited_passages(kb, idx, mentioned)
@@ -150,16 +150,26 @@ def find(query: str, kb: KnowledgeBase, limit: int = 10, dense: bool | None = No
         ([c for c, _ in idx.concepts(fts_or(named), depth) if c in kb.concepts], 1.0),
         (_neighbours(kb, mentioned), 1.5),
     ]
-    if dense_mode(dense):
+    use_dense = dense_mode(dense)
+    if use_dense and dense is None:
+        from . import dense as dense_mod
+
+        # A server loads the model and vectors in the background: until they are in
+        # memory, automatic search answers lexically rather than keep anyone waiting.
+        if dense_mod.WARMING.is_set() and not dense_mod.ready(kb):
+            dense_mod.build_in_background(kb, idx)
+            use_dense = False
+    if use_dense:
         from .dense import dense_index
 
         di = dense_index(kb, idx)
-        lists.append((di.passages(query, depth), 1.0))
+        dense_hits = di.passages(query, depth)
+        lists.append(([p.key for p in dense_hits], 1.0))
         # Weight 1, like the lexical lists: weight 2 lowered recall@5 on both question sets.
         concept_lists.append((di.concepts(query, depth), 1.0))
         hits.dense_concepts = di.clear_winner(query, STRONG_SIMILARITY, MARGIN)
         hits.dense = True
-        dense_by_key = di.by_key
+        dense_by_key = {p.key: p for p in dense_hits}
     else:
         dense_by_key = {}
 
@@ -170,9 +180,6 @@ def find(query: str, kb: KnowledgeBase, limit: int = 10, dense: bool | None = No
     for k, _ in fused[:limit]:
         if k not in by_key and k in dense_by_key:
             by_key[k] = dense_by_key[k]
-    missing = [k for k, _ in fused[:limit] if k not in by_key]
-    for p in _fetch(idx, missing):
-        by_key[p.key] = p
     hits.passages = [(by_key[k], s) for k, s in fused if k in by_key][:limit]
 
     from_passages: list[str] = []
@@ -207,13 +214,6 @@ def _cited_passages(kb: KnowledgeBase, idx: Index, mentioned: list[str]) -> list
                 if p not in out:
                     out.append(p)
     return out
-
-
-def _fetch(idx: Index, keys: Iterable[tuple[str, int, int]]) -> list[Passage]:
-    wanted = set(keys)
-    if not wanted:
-        return []
-    return [p for p in idx.all_passages() if p.key in wanted]
 
 
 def passage_dict(kb: KnowledgeBase, p: Passage, score: float | None = None) -> dict[str, Any]:

@@ -7,6 +7,7 @@ tokens and quote each one, so the worst a query can do is match nothing.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ __all__ = [
     "HPO_ID",
     "MAX_QUERY_CHARS",
     "STOPWORDS",
+    "fts_terms",
     "check_limit",
     "check_query",
     "fold",
@@ -91,6 +93,8 @@ def check_limit(limit: object, field: str = "limit") -> int:
 
 def fold(text: str) -> str:
     """Case and accents folded, as the FTS5 tokenizer does (remove_diacritics 2)."""
+    if text.isascii():  # nothing to decompose: most names and questions, 10x faster
+        return text.casefold()
     folded = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in folded if not unicodedata.combining(ch))
 
@@ -100,6 +104,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text).replace("_", " "))
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A deliberately crude suffix stripper: only used to compare two texts stemmed alike."""
     if len(word) <= 3 or word.isdigit():
@@ -133,8 +138,8 @@ def fts_phrase(text: str) -> str | None:
     return _quote(" ".join(toks)) if toks else None
 
 
-def fts_or(terms: Iterable[str]) -> str | None:
-    """OR of quoted tokens/phrases (already made by `fts_phrase` or plain words)."""
+def fts_terms(terms: Iterable[str]) -> list[str]:
+    """Quoted tokens/phrases (plain words, or already made by `fts_phrase`), each once."""
     seen: list[str] = []
     for t in terms:
         q = t if t.startswith('"') else _quote(t)
@@ -142,6 +147,12 @@ def fts_or(terms: Iterable[str]) -> str | None:
             seen.append(q)
         if len(seen) >= MAX_TOKENS:
             break
+    return seen
+
+
+def fts_or(terms: Iterable[str]) -> str | None:
+    """OR of quoted tokens/phrases (already made by `fts_phrase` or plain words)."""
+    seen = fts_terms(terms)
     return " OR ".join(seen) if seen else None
 
 

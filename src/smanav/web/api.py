@@ -85,7 +85,7 @@ def _no_store(response: Response) -> Response:
 
 
 @router.get("/treatments", tags=["knowledge"], summary="Every treatment and aid, by care domain")
-async def api_treatments(
+def api_treatments(
     request: Request,
     domain: str | None = Query(
         None,
@@ -101,19 +101,19 @@ async def api_treatments(
     tags=["knowledge"],
     summary="One treatment (or any concept) by generic, brand, synonym or everyday name",
 )
-async def api_treatment(request: Request, name: str) -> Response:
+def api_treatment(request: Request, name: str) -> Response:
     return json_response(show_concept(get_kb(request), name))
 
 
 @router.get("/symptoms", tags=["knowledge"], summary="Symptoms, everyday words, what may help")
-async def api_symptoms(request: Request) -> Response:
+def api_symptoms(request: Request) -> Response:
     return json_response(symptoms_list(get_kb(request)))
 
 
 @router.get(
     "/symptoms/{name}", tags=["knowledge"], summary="One symptom and what may help, by domain"
 )
-async def api_symptom(request: Request, name: str) -> Response:
+def api_symptom(request: Request, name: str) -> Response:
     kb = get_kb(request)
     concept = kb.resolve(name, field="name")
     if concept.kind != "symptom":
@@ -143,7 +143,7 @@ async def api_sources(
 
 
 @router.get("/search", tags=["ask"], summary="Concepts and passages matching words")
-async def api_search(
+def api_search(
     request: Request,
     q: str = Query(min_length=1, max_length=500, description="Words to look for."),
     limit: int = Query(10, ge=1, le=50, description="At most this many results."),
@@ -154,7 +154,7 @@ async def api_search(
 
 
 @router.get("/ask", tags=["ask"], summary="A cited answer to a question in plain words")
-async def api_ask(
+def api_ask(
     request: Request,
     q: str = Query(min_length=1, max_length=500, description="The question."),
 ) -> Response:
@@ -164,7 +164,7 @@ async def api_ask(
 
 
 @router.post("/ask", tags=["ask"], summary="A cited answer (question in a JSON body)")
-async def api_ask_post(request: Request, body: Question) -> Response:
+def api_ask_post(request: Request, body: Question) -> Response:
     from ..search import ask
 
     return json_response(ask(body.question, get_kb(request)))
@@ -190,7 +190,8 @@ async def api_plan(request: Request) -> Response:
 
     profile = await json_object(request)
     kb = get_kb(request)
-    plan = make_plan(profile, kb)  # validates every field with this kb (parse_profile)
+    # validates every field with this kb (parse_profile); CPU work off the event loop
+    plan = await run_in_threadpool(make_plan, profile, kb)
     response = json_response(plan)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -654,6 +654,31 @@ class SmanavApp(FastAPI):
         return SecurityHeaders(Faults(super().build_middleware_stack()))
 
 
+def warm(app: FastAPI) -> None:
+    """Load the knowledge base, its search index and (with the embeddings extra) the
+    model and stored vectors in the background at start-up, so no request waits for them.
+
+    A failure here is only logged: the first request that needs the part reports it.
+    """
+    try:
+        from ..search.index import index_for
+        from ..search.retrieve import dense_mode
+
+        kb = app.state.kb.get()
+        idx = index_for(kb)
+        if dense_mode(None):
+            from ..search import dense
+
+            dense.dense_index(kb, idx)
+    except Exception as exc:  # a damaged file, a missing extra: the request will say
+        logging.getLogger("smanav").warning("warming up at start-up failed: %s", exc)
+        from ..search import dense
+
+        dense.WARMING.clear()  # requests load what they need themselves, and report it
+    finally:
+        app.state.warm.set()
+
+
 def create_app(db_path: str | Path | None = None) -> FastAPI:
     """The whole site over the knowledge base at ``db_path`` (default: the user's)."""
     from . import api, docs, ehr, pages
@@ -663,6 +688,20 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from ..search import dense
+        from ..search.retrieve import dense_mode
+
+        if dense_mode(None):
+            dense.WARMING.set()  # before any request: until vectors are in, answer lexically
+            # Importing torch holds the GIL for seconds (it loads large shared libraries),
+            # which would freeze every request; so the model loads before the server
+            # listens, and only the vectors load in the background.
+            try:
+                dense.model()
+            except Exception as exc:  # the first dense request reports it
+                logging.getLogger("smanav").warning("loading the model failed: %s", exc)
+                dense.WARMING.clear()
+        threading.Thread(target=warm, args=(app,), name="smanav-warm", daemon=True).start()
         yield
         pdf.shutdown()
 
@@ -682,6 +721,8 @@ def create_app(db_path: str | Path | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.kb = KBHolder(db_path)
+    #: set when the background warm-up at start-up has finished (or failed)
+    app.state.warm = threading.Event()
     app.state.pdf = pdf
     _install_error_handlers(app)
     app.add_middleware(BodyGuard, limit=MAX_BODY_BYTES)

@@ -118,7 +118,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 @page("/search")
-async def search_page(
+def search_page(
     request: Request,
     kb: KnowledgeBase = KB,
     q: str = Query("", max_length=500, description="Words to look for."),
@@ -135,7 +135,7 @@ async def search_page(
 
 
 @page("/ask")
-async def ask_page(
+def ask_page(
     request: Request,
     kb: KnowledgeBase = KB,
     q: str = Query("", max_length=500, description="A question in plain words."),

@@ -1,0 +1,172 @@
+"""Peak memory and wall time of `extract --json`, `extract --jsonl` and `ingest` (in
+process and with 2 Dask workers) as the corpus grows, against a bare parse-and-insert
+floor (read each file, split paragraphs, insert documents and passages: no extraction),
+each size in one run.
+
+    python bench/memory.py                        # 1 and 10 MB
+    python bench/memory.py --sizes 1,10,50 --json bench/memory.json
+
+Peak memory is the largest sum of resident memory over the command's whole process tree
+(Dask's scheduler, nannies and workers included), sampled every 0.1 s from /proc.
+The corpus is bench/extract.py's generator (founding-article paragraphs and sentences
+naming dictionary drugs, documents of ~5 kB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+FLOOR = """
+import sqlite3, sys
+from pathlib import Path
+from smanav.ingest import collect_files, read_document
+from smanav.store import split_passages
+conn = sqlite3.connect(sys.argv[1])
+for i, f in enumerate(collect_files([sys.argv[2]])):
+    doc = read_document(f)
+    sid = f"floor-{i}"
+    with conn:
+        row = (sid, doc.sha256, doc.text)
+        conn.execute("INSERT INTO documents VALUES (?, 'ingested', ?, ?)", row)
+        conn.executemany("INSERT INTO passage_fts VALUES (?, 'ingested', ?, ?, ?)",
+                         [(sid, s, e, t) for s, e, t in split_passages(doc.text)])
+"""
+
+
+def _tree(root: int) -> list[int]:
+    kids: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat", encoding="ascii", errors="replace") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += kids.get(pid, [])
+    return out
+
+
+def _rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Wall seconds, peak resident MB of the command's process tree and of its main process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = main = 0.0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak, main
+        while not done.is_set():
+            peak = max(peak, _rss_mb(_tree(proc.pid)))
+            main = max(main, _rss_mb([proc.pid]))
+            time.sleep(0.1)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    _, errs = proc.communicate()
+    done.set()
+    th.join()
+    if proc.returncode not in (0, 2):
+        raise SystemExit(f"{cmd} failed ({proc.returncode}): {errs.decode()[-2000:]}")
+    return {
+        "seconds": round(time.perf_counter() - t0, 2),
+        "peak_mb": round(peak),
+        "main_mb": round(main),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1,10")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    from extract import make_corpus  # bench/extract.py
+
+    from smanav.extract import lexicon
+    from smanav.store import build, open_kb
+
+    exe = str(Path(sys.executable).with_name("smanav"))
+    env = dict(os.environ, SMANAV_EMBEDDINGS="off")
+    rows: list[dict[str, Any]] = []
+    tmp = Path(tempfile.mkdtemp(prefix="smanav-memory-"))
+    try:
+        base = tmp / "base.db"
+        build(base, Path(__file__).resolve().parents[2] / "shared" / "corpus")
+        lex = lexicon(open_kb(base))
+        for mb in (float(x) for x in args.sizes.split(",")):
+            corpus = tmp / f"corpus-{mb:g}"
+            n, size = make_corpus(corpus, mb, lex)
+            row: dict[str, Any] = {"mb": mb, "documents": n}
+
+            def fresh(name: str, mb: float = mb) -> Path:
+                db = tmp / f"{name}-{mb:g}.db"
+                src, dst = sqlite3.connect(base), sqlite3.connect(db)
+                src.backup(dst)
+                src.close()
+                dst.close()
+                return db
+
+            row["floor"] = measure(
+                [sys.executable, "-c", FLOOR, str(fresh("floor")), str(corpus)], env
+            )
+            row["extract_json"] = measure(
+                [exe, "--db", str(base), "extract", str(corpus), "--json"], env
+            )
+            row["extract_jsonl"] = measure(
+                [exe, "--db", str(base), "extract", str(corpus), "--jsonl"], env
+            )
+            row["ingest"] = measure([exe, "--db", str(fresh("w0")), "ingest", str(corpus)], env)
+            row["ingest_w2"] = measure(
+                [exe, "--db", str(fresh("w2")), "ingest", str(corpus), "--workers", "2"], env
+            )
+            rows.append(row)
+            f = row["floor"]["seconds"]
+            print(
+                f"{mb:g} MB ({n} docs): floor {f:.1f} s / {row['floor']['peak_mb']} MB; "
+                + "; ".join(
+                    f"{k} {row[k]['seconds']:.1f} s ({row[k]['seconds'] / f:.1f}x) "
+                    f"{row[k]['peak_mb']} MB (main {row[k]['main_mb']} MB)"
+                    for k in ("extract_json", "extract_jsonl", "ingest", "ingest_w2")
+                ),
+                flush=True,
+            )
+            shutil.rmtree(corpus, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
