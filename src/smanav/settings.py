@@ -108,6 +108,11 @@ _OFF = ("0", "off", "no", "false")
 _ON = ("1", "on", "yes", "true")
 
 
+def _whole(raw: str) -> bool:
+    """ASCII digits only: str.isdigit() accepts "¹", which int() refuses."""
+    return raw.isascii() and raw.isdigit()
+
+
 def _invalid(name: str, message: str) -> Exception:
     from .errors import InvalidInput
 
@@ -159,7 +164,7 @@ class Settings:
         raw = self._raw("SMANAV_MAX_BYTES")
         if not raw:
             return MAX_BYTES
-        if not raw.isdigit() or int(raw) < 1:
+        if not _whole(raw) or int(raw) < 1:
             raise _invalid("SMANAV_MAX_BYTES", f"{raw!r} is not a positive number of bytes")
         return int(raw)
 
@@ -185,7 +190,7 @@ class Settings:
         raw = self._raw("SMANAV_PDF_WORKERS")
         if not raw:
             return 1
-        if not raw.isdigit() or not 1 <= int(raw) <= 4:
+        if not _whole(raw) or not 1 <= int(raw) <= 4:
             raise _invalid("SMANAV_PDF_WORKERS", f"{raw!r} is not a whole number from 1 to 4")
         return int(raw)
 
