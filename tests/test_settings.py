@@ -222,3 +222,23 @@ def test_sources_setting_supplies_texts_to_a_build(
         build(tmp_path / "kb.db")
     monkeypatch.setenv("SMANAV_SOURCES", str(tmp_path))
     assert build(tmp_path / "kb.db").concepts > 0
+
+
+def test_smanav_db_chooses_the_file_the_cli_uses(
+    fresh_db: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import sys
+
+    from smanav.cli import main
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("SMANAV_DB", str(fresh_db))
+    monkeypatch.setattr(sys, "argv", ["smanav", "ingest", str(_article(tmp_path)), "--json"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert not done.value.code
+    assert str(fresh_db) in capsys.readouterr().out
+    assert not (tmp_path / "xdg").exists()
