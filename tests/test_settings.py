@@ -168,7 +168,9 @@ def _article(tmp_path: Path) -> Path:
     return path
 
 
-def test_max_bytes_applies_to_the_library(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_max_bytes_applies_to_the_library(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fresh_db: Path
+) -> None:
     """SMANAV_MAX_BYTES limits ingest_paths() and extract_paths(), not only the CLI."""
     from smanav.extract import extract_paths
     from smanav.ingest import ingest_paths
@@ -176,11 +178,11 @@ def test_max_bytes_applies_to_the_library(monkeypatch: pytest.MonkeyPatch, tmp_p
 
     path = _article(tmp_path)
     monkeypatch.setenv("SMANAV_MAX_BYTES", "100")
-    kb = open_kb(tmp_path / "kb.db")
+    kb = open_kb(fresh_db)
     extracted = extract_paths([path], kb)
     assert extracted["documents"] == []
     assert "over the 100-byte limit" in extracted["errors"][0]["message"]
-    ingested = ingest_paths([path], tmp_path / "kb.db")
+    ingested = ingest_paths([path], fresh_db)
     assert (ingested["added"], ingested["error"]) == (0, 1)
     assert "over the 100-byte limit" in ingested["documents"][0]["message"]
     # An explicit argument still wins over the setting.
@@ -189,7 +191,7 @@ def test_max_bytes_applies_to_the_library(monkeypatch: pytest.MonkeyPatch, tmp_p
     with pytest.raises(InvalidInput, match="SMANAV_MAX_BYTES"):
         extract_paths([path], kb)
     with pytest.raises(InvalidInput, match="SMANAV_MAX_BYTES"):
-        ingest_paths([path], tmp_path / "kb.db")
+        ingest_paths([path], fresh_db)
 
 
 def test_bad_settings_exit_2_with_the_variable_named(  # type: ignore[no-untyped-def]
