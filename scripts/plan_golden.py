@@ -5,9 +5,9 @@
 tests/test_plan_golden.py compares every plan the engine makes now with these,
 byte for byte as JSON, so a change made for speed cannot change a plan. The set
 was first written before the engine's per-knowledge-base precomputation; rerun
-this only when the curated data or the rules change (the file records their
-versions, and the test skips with this command when they differ), and read the
-diff: it shows how the plans changed.
+this (or `pytest tests/test_plan_golden.py --update-golden`, which keeps the
+profiles) only when a change is meant to change plans; the test fails with a
+readable diff (profile, option, old → new) until then, and never skips.
 """
 
 from __future__ import annotations
@@ -162,27 +162,37 @@ def random_profiles(kb: Any, n: int, seed: int) -> list[dict[str, Any]]:
     return out
 
 
-def main() -> None:
+def golden_data(kb: Any, profiles: list[dict[str, Any]]) -> dict[str, Any]:
+    """The golden file's content: the plans made now for these profiles."""
     from smanav.plan import make_plan
+
+    plans = [make_plan(p, kb) for p in profiles]
+    return {
+        "kb_version": plans[0]["generated_from"]["kb_version"],
+        "rules_version": plans[0]["generated_from"]["rules_version"],
+        "with_corpus": bool(kb.texts),
+        "cases": [{"profile": p, "plan": plan} for p, plan in zip(profiles, plans, strict=True)],
+    }
+
+
+def write(golden: dict[str, Any]) -> None:
+    """Write the file deterministically (gzip without a timestamp), so diffs are real."""
+    text = json.dumps(golden, ensure_ascii=False, indent=1)
+    OUT.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
+    print(
+        f"{len(golden['cases'])} plans, {len(text):,} characters → {OUT.relative_to(ROOT)}",
+        file=sys.stderr,
+    )
+
+
+def main() -> None:
     from smanav.store import build, open_kb
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "smanav.db"
         build(db, CORPUS if CORPUS.is_dir() else None)
         kb = open_kb(db)
-        profiles = PROFILES + random_profiles(kb, 16, seed=6)
-        plans = [make_plan(p, kb) for p in profiles]
-    golden = {
-        "kb_version": plans[0]["generated_from"]["kb_version"],
-        "rules_version": plans[0]["generated_from"]["rules_version"],
-        "with_corpus": CORPUS.is_dir(),
-        "cases": [{"profile": p, "plan": plan} for p, plan in zip(profiles, plans, strict=True)],
-    }
-    text = json.dumps(golden, ensure_ascii=False, indent=1)
-    OUT.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
-    print(
-        f"{len(plans)} plans, {len(text):,} characters → {OUT.relative_to(ROOT)}", file=sys.stderr
-    )
+        write(golden_data(kb, PROFILES + random_profiles(kb, 16, seed=6)))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,14 @@
-"""Shared fixtures: one built knowledge base per session, a CLI runner, the corpus."""
+"""Shared fixtures: one built knowledge base per session, a CLI runner, the corpus.
+
+The founding articles and the facts files live in ../shared, not in this repository
+(they are third-party texts). A test that reads them never skips when they are absent:
+it fails, saying where they are looked for (SMANAV_SHARED=DIR points elsewhere) and how
+to leave such tests out on purpose (-m "not shared"; every one carries that marker).
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,19 +20,44 @@ from smanav.kb import KnowledgeBase
 from smanav.store import build, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+SHARED = Path(os.environ.get("SMANAV_SHARED") or ROOT.parent / "shared")
+CORPUS = SHARED / "corpus"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: Fixtures that need ../shared; tests using them are marked `shared`.
+SHARED_FIXTURES = {"corpus", "golden", "labels_md", "standards_md", "shared_facts"}
 
 
-def corpus_or_skip() -> Path:
-    if not (CORPUS / "manifest.json").is_file():
-        pytest.skip("../shared/corpus is absent (it is present in CI): no source texts to check")
-    return CORPUS
+def need_shared(part: str) -> Path:
+    """SHARED/part, or a failure that says what is missing and what to do about it."""
+    path = SHARED / part
+    if not path.exists():
+        pytest.fail(
+            f"{path} is absent. This test reads ../shared (the founding articles and facts "
+            "files, third-party texts kept out of the repository). Point SMANAV_SHARED at a "
+            "copy of it, or leave these tests out on purpose with -m 'not shared'.",
+            pytrace=False,
+        )
+    return path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/fixtures/plan_golden.json.gz from the plans made now",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SHARED_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.shared)
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    return corpus_or_skip()
+    need_shared("corpus/manifest.json")
+    return CORPUS
 
 
 @pytest.fixture(scope="session")

@@ -262,7 +262,8 @@ def test_pypdf_warnings_stay_off_the_terminal(
 ) -> None:
     """A fake or damaged PDF: the per-file error only; pypdf's own complaints are
     logged at debug level, never printed."""
-    pytest.importorskip("pypdf")
+    import pypdf  # noqa: F401  a test dependency (pdf extra): fail, never skip
+
     fake = tmp_path / "fake.pdf"
     fake.write_bytes(b"%PDF-1.4\nstartxref\n5\n%%EOF\n")
     damaged = tmp_path / "damaged.pdf"

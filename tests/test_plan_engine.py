@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -403,9 +404,8 @@ def test_plan_shape_and_provenance(kb: KnowledgeBase) -> None:
     assert dated["smant-treatment"] == "updated 2020-06-16"
 
 
-def test_quotes_are_read_through_locators(kb: KnowledgeBase) -> None:
-    if "smant-treatment" not in kb.texts:
-        pytest.skip("the founding corpus is absent: citations only")
+def test_quotes_are_read_through_locators(kb: KnowledgeBase, corpus: Path) -> None:
+    assert "smant-treatment" in kb.texts, "the session knowledge base was built with the corpus"
     o = _by_concept(make_plan({"age_months": 30, "symptoms": ["drooling"]}, kb))["glycopyrrolate"]
     quotes = [ev["quote"] for ev in o["evidence"] if ev["source"] == "smant-treatment"]
     assert quotes and all(quotes)

@@ -10,8 +10,7 @@ from typing import Any
 
 __all__ = ["DISCLAIMER", "InvalidInput", "__version__", "ask", "make_plan", "open_kb"]
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .errors import InvalidInput
 from .settings import DISCLAIMER
 

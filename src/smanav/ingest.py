@@ -31,7 +31,7 @@ from typing import Any
 
 from .errors import InvalidInput
 from .kb import span_sha256
-from .settings import DISCLAIMER
+from .settings import DISCLAIMER, MAX_BYTES, settings
 from .store import Store, bump_generation
 from .text import Edit, Mapped, apply_edits
 
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 #: Larger files are refused (configurable: --max-bytes / SMANAV_MAX_BYTES).
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_BYTES = MAX_BYTES
 #: Seconds to wait for a Dask scheduler given with --scheduler (its first answer comes
 #: within SCHEDULER_PROBE seconds or it is named as unreachable or not a scheduler).
 SCHEDULER_TIMEOUT = 5
@@ -109,7 +109,7 @@ def read_document(path: str | Path, max_bytes: int | None = None) -> Document:
     """Read and check one file; raise InvalidInput naming the file when it is unusable."""
     p = Path(path)
     name = str(p)
-    limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+    limit = settings().max_bytes if max_bytes is None else max_bytes
     fmt = SUFFIXES.get(p.suffix.lower())
     if not p.is_file():
         raise InvalidInput(name, "no such file")
@@ -852,6 +852,7 @@ def ingest_paths(
         )
     if max_bytes is not None and max_bytes <= 0:
         raise InvalidInput("--max-bytes", f"must be a positive number of bytes, not {max_bytes}")
+    max_bytes = settings().max_bytes if max_bytes is None else max_bytes  # for dask workers
     files = [str(p) for p in collect_files(paths)]
     if not files:
         raise InvalidInput(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import sqlite3
 import sys
@@ -21,7 +20,7 @@ from types import TracebackType
 
 from .errors import DataError, InvalidInput, StoreError
 from .kb import CuratedData, KnowledgeBase, data_digest, load_curated, norm_name, span_sha256
-from .settings import busy_timeout, default_db_path, xdg_db_path
+from .settings import busy_timeout, default_db_path, settings, xdg_db_path
 
 __all__ = [
     "BuildReport",
@@ -96,7 +95,7 @@ _VERIFIED: dict[str, tuple[int, int]] = {}
 
 
 def _label(path: Path) -> str:
-    if os.environ.get("SMANAV_DB") is None and path == xdg_db_path():
+    if settings().db is None and path == xdg_db_path():
         return f"The knowledge base {path}"
     return f"--db (or SMANAV_DB) {path}"
 
@@ -370,8 +369,8 @@ def build(
     # bad data file (DataError) leaves the database as it was.
     data = load_curated() if data is None else data
     report = BuildReport(path=path, digest=data.digest)
-    if sources_dir is None and os.environ.get("SMANAV_SOURCES"):
-        sources_dir = Path(os.environ["SMANAV_SOURCES"])
+    if sources_dir is None:
+        sources_dir = settings().sources
     texts = _read_texts(data, sources_dir, report)
     if path.exists():
         # Texts given at an earlier build that this one did not get stay (a wrong folder

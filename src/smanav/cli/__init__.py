@@ -68,7 +68,6 @@ def _root(
         typer.Option(
             "--db",
             help="Knowledge-base file (default: $SMANAV_DB or ~/.local/share/smanav/smanav.db).",
-            envvar="SMANAV_DB",
             callback=nonempty,
         ),
     ] = None,

@@ -25,7 +25,6 @@ MaxBytesOpt = Annotated[
     typer.Option(
         "--max-bytes",
         help="Refuse files larger than this (default 20 MB, or $SMANAV_MAX_BYTES).",
-        envvar="SMANAV_MAX_BYTES",
         min=1,
     ),
 ]

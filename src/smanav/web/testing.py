@@ -6,7 +6,6 @@ tooling. Playwright never downloads a browser here: it drives ``/usr/bin/chromiu
 
 from __future__ import annotations
 
-import os
 import socket
 import tempfile
 import threading
@@ -15,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from ..settings import environment, settings
 
 __all__ = [
     "CHROMIUM",
@@ -25,7 +26,7 @@ __all__ = [
     "serve",
 ]
 
-CHROMIUM = os.environ.get("SMANAV_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = settings().chromium
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -75,21 +76,16 @@ def launch_chromium() -> Iterator[Any]:
     """One headless chromium, with HOME in a temporary folder (it writes ~/.config)."""
     from playwright.sync_api import sync_playwright
 
-    old_home = os.environ.get("HOME")
-    with tempfile.TemporaryDirectory(prefix="smanav-chromium-") as home:
-        os.environ["HOME"] = home
+    with (
+        tempfile.TemporaryDirectory(prefix="smanav-chromium-") as home,
+        environment(HOME=home),
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    yield browser
-                finally:
-                    browser.close()
+            yield browser
         finally:
-            if old_home is None:
-                os.environ.pop("HOME", None)
-            else:
-                os.environ["HOME"] = old_home
+            browser.close()
 
 
 def axe_path(start: Path | None = None) -> Path | None:
