@@ -4,11 +4,14 @@ The founding articles and the facts files live in ../shared, not in this reposit
 (they are third-party texts). A test that reads them never skips when they are absent:
 it fails, saying where they are looked for (SMANAV_SHARED=DIR points elsewhere) and how
 to leave such tests out on purpose (-m "not shared"; every one carries that marker).
+A clone made from a local checkout (`git clone . /tmp/fresh`) finds ../shared beside
+the checkout it was cloned from, so the pre-push check runs every test too.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +23,32 @@ from smanav.kb import KnowledgeBase
 from smanav.store import build, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SMANAV_SHARED") or ROOT.parent / "shared")
+
+
+def _find_shared() -> Path:
+    """SMANAV_SHARED, else ../shared, else ../shared of the local checkout cloned from."""
+    if os.environ.get("SMANAV_SHARED"):
+        return Path(os.environ["SMANAV_SHARED"])
+    beside = ROOT.parent / "shared"
+    if beside.is_dir():
+        return beside
+    try:
+        origin = subprocess.run(
+            ["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return beside
+    if origin and "://" not in origin and ":" not in origin.split("/")[0]:
+        candidate = Path(origin.removeprefix("file:")).resolve().parent / "shared"
+        if candidate.is_dir():
+            return candidate
+    return beside
+
+
+SHARED = _find_shared()
 CORPUS = SHARED / "corpus"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 #: Fixtures that need ../shared; tests using them are marked `shared`.
