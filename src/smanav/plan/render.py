@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import SmanavError
 from ..kb import source_when
 from ..settings import DISCLAIMER
+from .status import STATUS_BADGES, upgrade_plan
 
 if TYPE_CHECKING:
     import jinja2
@@ -36,16 +37,11 @@ INTRO = (
     "(the profile details and the rule), cautions, what to watch for, and the sources it "
     "rests on, with their dates."
 )
-STATUS_BADGES = {
-    "suggested": "To discuss",
-    "not_eligible": "Not eligible per sources",
-    "needs_review": "Needs review",
-}
 
 #: Whose labels a plan follows, as every format names it ("Labels: United States (FDA)").
 REGION_LABELS = {"US": "United States (FDA)", "EU": "European Union (EMA)"}
 #: Why an option is not simply "to discuss", as a heading.
-STATUS_WHY = {"not_eligible": "Why it is not eligible", "needs_review": "Why it needs review"}
+STATUS_WHY = {"not_offered": "Why it is not offered", "needs_review": "Why it needs review"}
 #: The label facts shown with each option, in order, with their headings.
 LABEL_FACTS = (
     ("contraindications", "Label: who must not receive it (contraindications)"),
@@ -93,7 +89,7 @@ def medicines_lines(plan: dict[str, Any]) -> dict[str, Any]:
 def status_reasons(o: dict[str, Any]) -> list[str]:
     """The reasons that made an option not eligible or in need of review (empty when it
     is to discuss); its status text when no single reason says so."""
-    if o["status"] == "suggested":
+    if o["status"] == "to_discuss":
         return []
     caution_rules = {c["rule"] for c in o.get("cautions") or []} - _INFO_RULES
     out = []
@@ -157,7 +153,10 @@ def _quote(ev: dict[str, Any]) -> str | None:
 
 
 def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
-    """The plan arranged for reading: options and care standards grouped by domain."""
+    """The plan arranged for reading: options and care standards grouped by domain.
+
+    A plan saved before the status rename reads with the current names."""
+    plan = upgrade_plan(plan)
     by_id = {o["concept"]: option_view(o) for o in plan["options"]}
     standards = {s["id"]: s for s in plan["care_standards"]}
     domains = []
@@ -240,6 +239,7 @@ def _md_option(lines: list[str], o: dict[str, Any]) -> None:
 
 def render_markdown(plan: dict[str, Any]) -> str:
     """The plan as Markdown: headings per care domain, every line with its basis."""
+    plan = upgrade_plan(plan)
     view = plan_view(plan)
     lines = [f"# {TITLE}", "", f"> **{_md(view['disclaimer'])}**", "", INTRO, "", "## Profile", ""]
     lines += ["| Detail | Value |", "|---|---|"]
@@ -251,8 +251,8 @@ def render_markdown(plan: dict[str, Any]) -> str:
         f"**{_md(view['region_line'])}** — who may receive a treatment, and its cautions, "
         "follow this region's labels.",
         "",
-        f"**Summary:** {s['suggested']} to discuss, {s['needs_review']} needing review, "
-        f"{s['not_eligible']} not eligible according to the sources shown.",
+        f"**Summary:** {s['to_discuss']} to discuss, {s['needs_review']} needing review, "
+        f"{s['not_offered']} not offered according to the sources shown.",
         "",
         "## Current medicines",
         "",
