@@ -32,6 +32,8 @@ __all__ = [
 ]
 
 TITLE = "SMA care-discussion plan"
+#: The heading of everything after the family summary.
+CLINICIAN_TITLE = "For the care team: reasons, evidence and sources"
 INTRO = (
     "Options to discuss with the care team, by care domain. Each shows why it is listed "
     "(the profile details and the rule), cautions, what to watch for, and the sources it "
@@ -165,9 +167,13 @@ def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
         stds = [standards[s] for s in d["care_standards"]]
         if opts or stds or d["questions"]:
             domains.append({**d, "option_list": opts, "standard_list": stds})
+    from .family import family_view
+
     return {
         "title": TITLE,
         "intro": INTRO,
+        "clinician_title": CLINICIAN_TITLE,
+        "family": family_view(plan),
         "plan": plan,
         "domains": domains,
         "badges": STATUS_BADGES,
