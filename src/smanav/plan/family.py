@@ -324,14 +324,7 @@ def family_view(plan: dict[str, Any]) -> dict[str, Any]:
     meds = plan.get("medicines") or {}
     if meds.get("not_checked"):
         names = ", ".join(meds["not_checked"])
-        first.append(
-            item(
-                names,
-                "We could not check this against the options here. "
-                "Ask a pharmacist or the care team to check it.",
-                "",
-            )
-        )
+        first.append(item(names, str(meds.get("note") or ""), ""))
     domains = []
     for d in plan["domains"]:
         rows = []
@@ -361,8 +354,12 @@ def family_view(plan: dict[str, Any]) -> dict[str, Any]:
         }
         for r in plan.get("profile_display") or []
         if r["field"] in ("age_months", "sma_type", "symptoms", "medications", "breathing_support")
-        or (r["field"] == "feeding" and r["value"] != "not given")
+        or (r["field"] in ("feeding", "weight_kg") and r["value"] != "not given")
     ]
+    from .render import REGION_LABELS
+
+    region = plan.get("region") or "US"
+    about.append({"label": "Labels", "value": REGION_LABELS.get(region, region)})
     merged: dict[str, dict[str, Any]] = {}
     for f in first:  # one entry per option: its boxed warnings, then why it needs review
         merged.setdefault(f["name"], {"name": f["name"], "notes": []})["notes"].append(f)

@@ -243,11 +243,47 @@ def _md_option(lines: list[str], o: dict[str, Any]) -> None:
     lines.append("")
 
 
+def _md_family(fam: dict[str, Any]) -> list[str]:
+    """The family summary in Markdown: the same parts as the HTML one, in the same order."""
+    lines = [f"## {fam['title']}", "", fam["intro"], ""]
+    lines.append(" ".join(f"**{_md(r['label'])}:** {_md(r['value'])}." for r in fam["about"]))
+    lines.append("")
+    if fam["first"]:
+        lines += ["### Talk about these first", ""]
+        for f in fam["first"]:
+            lines.append(f"- **{_md(f['name'])}**")
+            for n in f["notes"]:
+                mark = "⚠ **Boxed warning:** " if n["boxed"] else ""
+                where = f" *From {_md(n['where'])}.*" if n["where"] else ""
+                lines.append(f"  - {mark}{_md(n['text'])}{where}")
+        lines.append("")
+    lines += ["### The options, by area of care", ""]
+    for d in fam["domains"]:
+        lines += [f"#### {_md(d['name'])}", ""]
+        for o in d["options"]:
+            what = f": {_md(o['what'])}" if o["what"] else ""
+            status = o["status_words"][:1].upper() + o["status_words"][1:]
+            note = f" {_md(o['note'])}" if o["note"] else ""
+            lines.append(f"- **{_md(o['name'])}**{what}. *{status}.*{note}")
+        lines.append("")
+    if fam["questions"]:
+        lines += ["### Questions to ask the care team", ""]
+        lines += [f"{i}. {_md(q)}" for i, q in enumerate(fam["questions"], 1)]
+        lines.append("")
+    if fam["words"]:
+        lines += ["### Words used here", ""]
+        lines += [f"- **{_md(w['term'])}:** {_md(w['plain'])}" for w in fam["words"]]
+        lines.append("")
+    return lines
+
+
 def render_markdown(plan: dict[str, Any]) -> str:
     """The plan as Markdown: headings per care domain, every line with its basis."""
     plan = upgrade_plan(plan)
     view = plan_view(plan)
-    lines = [f"# {TITLE}", "", f"> **{_md(view['disclaimer'])}**", "", INTRO, "", "## Profile", ""]
+    lines = [f"# {TITLE}", "", f"> **{_md(view['disclaimer'])}**", ""]
+    lines += _md_family(view["family"])
+    lines += ["---", "", f"## {CLINICIAN_TITLE}", "", INTRO, "", "## Profile", ""]
     lines += ["| Detail | Value |", "|---|---|"]
     lines += [f"| {_md(r['label'])} | {_md(r['value'])} |" for r in plan["profile_display"]]
     s = plan["summary"]
@@ -385,6 +421,18 @@ def render_html(plan: dict[str, Any], *, standalone: bool = True, print_css: boo
     if not standalone:
         return body
     return env.get_template("plan/page.html").render(body=body, print_css=print_css, **view)
+
+
+@lru_cache(maxsize=1)
+def pdf_available() -> bool:
+    """Whether this installation can make PDFs (WeasyPrint importable): the web page
+    offers "Download as PDF" only then, instead of an install instruction for a parent."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("weasyprint") is not None
+    except (ImportError, ValueError):  # a module blocked in sys.modules, a broken package
+        return False
 
 
 def render_pdf(plan: dict[str, Any]) -> bytes:
