@@ -115,11 +115,13 @@ def _longest(text: str) -> int:
 
 
 def _shorter(text: str) -> str:
-    """A long sentence split where it has a colon ("X would add to Y: more sleepiness"
-    → "X would add to Y. More sleepiness")."""
+    """A long sentence split where it has a colon or a semicolon ("X would add to Y: more
+    sleepiness" → "X would add to Y. More sleepiness")."""
     while _longest(text) > MAX_WORDS:
         long = max(sentences(text), key=lambda s: len(s.split()))
         i = long.find(": ")
+        if i < 0:
+            i = long.find("; ")
         if i < 0:
             break
         fixed = f"{long[:i]}. {long[i + 2 : i + 3].upper()}{long[i + 3 :]}"
@@ -236,8 +238,8 @@ def _age_words(reason: str, status: str) -> str:
     )
     if "does not give" in reason or "does not say" in reason:
         return (
-            "The care team needs to check the SMA type, SMN2 copies or weight "
-            f"against its limits ({limits})."
+            "The care team needs to check the SMA type, SMN2 copies or weight. "
+            f"The limits are: {limits}."
         )
     if "disagree" in reason:
         return "The sources disagree about who may receive it at this age."
