@@ -110,7 +110,7 @@ def table(title: str, data: list[dict[str, Any]], pdf: bool) -> list[str]:
     head = "| Profile | Grade before → after | Longest sentence (words) | Questions |"
     rule = "|---|---|---|---|"
     if pdf:
-        head += " Summary A4 pages | Full plan pages before |"
+        head += " Summary A4 pages | Clinician-section pages (the whole plan before) |"
         rule += "---|---|"
     lines = [f"## {title}", "", head, rule]
     for r in data:
@@ -137,7 +137,7 @@ def summary(data: list[dict[str, Any]], pdf: bool) -> str:
         pages = [r["summary_pages"] for r in data]
         text += (
             f"; summary {min(pages)}–{max(pages)} A4 pages ({sum(p <= 2 for p in pages)} of "
-            f"{n} on two pages or fewer), full plan before "
+            f"{n} on two pages or fewer), clinician section (what the whole plan held before) "
             f"{min(r['before_pages'] for r in data)}–{max(r['before_pages'] for r in data)} pages"
         )
     return text + "."
