@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from smanav.plan.status import OLD_STATUS_NAMES
+
 SCENARIOS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "scenarios.yaml"
 
 
@@ -82,7 +84,9 @@ def compare(before: dict[str, dict[str, str]], after: dict[str, dict[str, str]])
         concepts = sorted((set(was) | set(now)) - {"_stripped"})
         for cid in concepts:
             total += 1
-            a, b = was.get(cid, "—"), now.get(cid, "—")
+            # Files written before issue 10 hold the old status names.
+            a = OLD_STATUS_NAMES.get(was.get(cid, "—"), was.get(cid, "—"))
+            b = OLD_STATUS_NAMES.get(now.get(cid, "—"), now.get(cid, "—"))
             if a != b:
                 changed += 1
                 rows.append(f"  {sid}: {cid}: {a} → {b}")

@@ -1,4 +1,5 @@
-"""Screenshots of the home, treatment, plan and printed-plan pages for the README.
+"""Screenshots of the home, treatment, plan and printed-plan pages for the README, and
+pages 1-2 of the plan's PDF (the family summary, issue 10).
 
 Uses the browser tests' tooling (smanav.web.testing: the app in a thread, Debian's
 chromium through Playwright). Images are 800 px wide and reduced to a 64-colour
@@ -77,6 +78,42 @@ def main() -> None:
             page.emulate_media(media="print")
             size = save_small(page.screenshot(), args.out / "plan-print.png")
             print(f"plan-print.png {size // 1024} KiB")
+        pdf_pages(db, args.out)
+
+
+def pdf_pages(db: Path, out: Path) -> None:
+    """Pages 1 and 2 of the same plan's PDF (the family summary), 800 px wide."""
+    import subprocess
+
+    from smanav.plan import make_plan, render_pdf
+    from smanav.store import open_kb
+
+    profile = {**PROFILE, "medications": [PROFILE["medications"]]}
+    pdf = render_pdf(make_plan(profile, open_kb(db)))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "plan.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                "2",
+                "-scale-to-x",
+                str(WIDTH),
+                "-scale-to-y",
+                "-1",
+                str(path),
+                str(Path(tmp) / "page"),
+            ],
+            check=True,
+        )
+        # pdftoppm pads page numbers to the page count's width (page-01.png).
+        for n, png in enumerate(sorted(Path(tmp).glob("page-*.png")), 1):
+            size = save_small(png.read_bytes(), out / f"plan-pdf-{n}.png")
+            print(f"plan-pdf-{n}.png {size // 1024} KiB")
 
 
 if __name__ == "__main__":

@@ -67,9 +67,9 @@ def test_care_plan_validates_with_required_codes(
         for c in o["cautions"]:
             kind = "Boxed warning" if c["rule"] == "boxed-warning" else "Caution"
             assert f"{kind} ({c['rule']}): {c['text']}" in notes
-        if o["status"] != "suggested":
+        if o["status"] != "to_discuss":
             assert d["statusReason"]["text"].startswith(o["status_text"] + ": ")
-            why = [n for n in notes if n.startswith(("Why it is not eligible", "Why it needs"))]
+            why = [n for n in notes if n.startswith(("Why it is not offered", "Why it needs"))]
             assert why, "a CarePlan says why an option is not eligible or needs review"
     questions = [n["text"] for n in cp["note"] if n["text"].startswith("Question")]
     assert len(questions) == len(plan["questions"])
@@ -82,7 +82,7 @@ def _ext(name: str) -> str:
 
 
 def test_statuses_map_to_activity_statuses(kb: KnowledgeBase) -> None:
-    expected = {"suggested": "not-started", "needs_review": "on-hold", "not_eligible": "cancelled"}
+    expected = {"to_discuss": "not-started", "needs_review": "on-hold", "not_offered": "cancelled"}
     seen: set[str] = set()
     for profile in (
         {"age_months": 24, "prior_treatments": ["Zolgensma"]},
@@ -99,7 +99,7 @@ def test_statuses_map_to_activity_statuses(kb: KnowledgeBase) -> None:
     by_code = {a["detail"]["code"]["text"]: a["detail"]["status"] for a in cp["activity"]}
     assert by_code["Onasemnogene abeparvovec (Zolgensma)"] == "cancelled"  # not eligible
     assert by_code["Risdiplam (Evrysdi)"] == "not-started"
-    assert {"suggested", "not_eligible"} <= seen
+    assert {"to_discuss", "not_offered"} <= seen
 
 
 def test_only_verified_codes_are_passed_on(kb: KnowledgeBase) -> None:

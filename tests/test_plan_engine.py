@@ -28,8 +28,8 @@ SPINE = {"back-brace", "spinal-surgery"}
 class Case:
     name: str
     profile: dict[str, Any]
-    suggested: set[str] = field(default_factory=set)
-    not_eligible: set[str] = field(default_factory=set)
+    to_discuss: set[str] = field(default_factory=set)
+    not_offered: set[str] = field(default_factory=set)
     needs_review: set[str] = field(default_factory=set)
     #: (option, rule of the caution)
     cautions: set[tuple[str, str]] = field(default_factory=set)
@@ -40,7 +40,7 @@ CASES = [
     Case(
         "infant type 1 non-sitter, nothing else",
         {"age_months": "8m", "sma_type": 1, "functional_status": "non-sitter"},
-        suggested={
+        to_discuss={
             "nusinersen",
             "onasemnogene-abeparvovec",
             "risdiplam",
@@ -48,21 +48,21 @@ CASES = [
             "occupational-therapy",
             "non-invasive-ventilation",
         },
-        not_eligible={"onasemnogene-abeparvovec-it"},
+        not_offered={"onasemnogene-abeparvovec-it"},
         absent=DROOLING_MEDICINES | RELAXANTS | SPINE | {"orthotics", "feeding-tube"},
     ),
     Case(
         "30 months: IV gene therapy not eligible, intrathecal may be",
         {"age_months": "2y6m", "sma_type": 2, "functional_status": "sitter"},
-        suggested={"onasemnogene-abeparvovec-it", "nusinersen", "risdiplam"},
-        not_eligible={"onasemnogene-abeparvovec"},
+        to_discuss={"onasemnogene-abeparvovec-it", "nusinersen", "risdiplam"},
+        not_offered={"onasemnogene-abeparvovec"},
         absent=SPINE | DROOLING_MEDICINES | {"non-invasive-ventilation"},
     ),
     Case(
         "exactly 24 months in the US: the label decides over the 2020 article",
         {"age_months": "2y", "sma_type": 1, "functional_status": "non-sitter"},
-        suggested={"onasemnogene-abeparvovec-it", "risdiplam"},
-        not_eligible={"onasemnogene-abeparvovec"},
+        to_discuss={"onasemnogene-abeparvovec-it", "risdiplam"},
+        not_offered={"onasemnogene-abeparvovec"},
     ),
     Case(
         "teenage walker with stiff muscles who drinks",
@@ -74,9 +74,9 @@ CASES = [
             "alcohol_use": True,
         },
         # Spasticity is not typical of SMA: medicines for it need review (issue 9).
-        suggested={"orthotics"},
+        to_discuss={"orthotics"},
         needs_review=RELAXANTS,
-        not_eligible={"onasemnogene-abeparvovec"},
+        not_offered={"onasemnogene-abeparvovec"},
         cautions={
             ("baclofen", "do-not-combine"),
             ("tizanidine", "do-not-combine"),
@@ -100,7 +100,7 @@ CASES = [
         },
         # Glycopyrrolate's oral solution is labelled from 3 to 16 years; amitriptyline is
         # not approved in children; atropine has no drooling product: those need review.
-        suggested={"glycopyrrolate"},
+        to_discuss={"glycopyrrolate"},
         needs_review={"amitriptyline", "atropine"},
         absent=RELAXANTS | SPINE,
     ),
@@ -113,7 +113,7 @@ CASES = [
             "symptoms": ["curved back"],
             "spinal_fusion": True,
         },
-        suggested=SPINE | {"nusinersen"},
+        to_discuss=SPINE | {"nusinersen"},
         cautions={
             ("nusinersen", "dmt-intrathecal-spinal-fusion"),
             ("nusinersen", "dmt-intrathecal-scoliosis"),
@@ -135,10 +135,10 @@ CASES = [
             "functional_status": "walker",
             "medications": ["Glucophage"],
         },
-        suggested={"nusinersen", "onasemnogene-abeparvovec-it"},
+        to_discuss={"nusinersen", "onasemnogene-abeparvovec-it"},
         # The label says to avoid risdiplam with metformin: the status changes.
         needs_review={"risdiplam"},
-        not_eligible={"onasemnogene-abeparvovec"},
+        not_offered={"onasemnogene-abeparvovec"},
         cautions={("risdiplam", "label-interaction")},
     ),
     Case(
@@ -149,7 +149,7 @@ CASES = [
             "functional_status": "sitter",
             "prior_treatments": ["Zolgensma"],
         },
-        not_eligible={"onasemnogene-abeparvovec"},
+        not_offered={"onasemnogene-abeparvovec"},
         needs_review={"onasemnogene-abeparvovec-it"},
         cautions={
             ("onasemnogene-abeparvovec-it", "dmt-gene-therapy-repeat"),
@@ -165,7 +165,7 @@ CASES = [
             "prior_treatments": ["onasemnogene abeparvovec"],
         },
         needs_review={"onasemnogene-abeparvovec"},
-        not_eligible={"onasemnogene-abeparvovec-it"},
+        not_offered={"onasemnogene-abeparvovec-it"},
         cautions={("onasemnogene-abeparvovec", "dmt-gene-therapy-repeat")},
     ),
     Case(
@@ -176,7 +176,7 @@ CASES = [
             "functional_status": "non-sitter",
             "symptoms": ["trouble breathing", "can't swallow"],
         },
-        suggested={
+        to_discuss={
             "non-invasive-ventilation",
             "invasive-ventilation",
             "tracheostomy",
@@ -194,13 +194,13 @@ CASES = [
             "functional_status": "sitter",
             "symptoms": ["acid reflux", "losing weight"],
         },
-        suggested={"regulated-diet", "feeding-tube", "gastrostomy"},
+        to_discuss={"regulated-diet", "feeding-tube", "gastrostomy"},
         absent={"non-invasive-ventilation", "tracheostomy"} | SPINE,
     ),
     Case(
         "reflux alone: diet, no feeding tube",
         {"age_months": "10y", "functional_status": "walker", "symptoms": ["GERD"]},
-        suggested={"regulated-diet"},
+        to_discuss={"regulated-diet"},
         absent={"feeding-tube", "gastrostomy"},
     ),
     Case(
@@ -225,19 +225,19 @@ CASES = [
     Case(
         "newborn: risdiplam from birth, intrathecal form not yet",
         {"age_months": "2w", "sma_type": 0},
-        suggested={"risdiplam", "onasemnogene-abeparvovec", "nusinersen"},
-        not_eligible={"onasemnogene-abeparvovec-it"},
+        to_discuss={"risdiplam", "onasemnogene-abeparvovec", "nusinersen"},
+        not_offered={"onasemnogene-abeparvovec-it"},
     ),
     Case(
         "adult, status and type unknown, curve given as an HPO id",
         {"age_months": "20y", "symptoms": ["HP:0002650"]},
-        suggested=SPINE | {"orthotics"},
-        not_eligible={"onasemnogene-abeparvovec"},
+        to_discuss=SPINE | {"orthotics"},
+        not_offered={"onasemnogene-abeparvovec"},
     ),
     Case(
         "adult already on Spinraza",
         {"age_months": 480, "functional_status": "walker", "medications": ["Spinraza"]},
-        suggested={"nusinersen"},
+        to_discuss={"nusinersen"},
         cautions={("nusinersen", "already-taken")},
     ),
 ]
@@ -251,7 +251,7 @@ def _by_concept(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_scenarios(kb: KnowledgeBase, case: Case) -> None:
     plan = make_plan(case.profile, kb)
     opts = _by_concept(plan)
-    for status in ("suggested", "not_eligible", "needs_review"):
+    for status in ("to_discuss", "not_offered", "needs_review"):
         for cid in getattr(case, status):
             assert cid in opts, f"{cid} missing"
             assert opts[cid]["status"] == status, (cid, opts[cid]["reasons"])
@@ -271,7 +271,7 @@ def test_disease_modifying_and_rehabilitation_always_discussed(kb: KnowledgeBase
 
 def test_iv_gene_therapy_at_30_months_shows_both_sources(kb: KnowledgeBase) -> None:
     o = _by_concept(make_plan({"age_months": 30}, kb))["onasemnogene-abeparvovec"]
-    assert o["status"] == "not_eligible"
+    assert o["status"] == "not_offered"
     ranges = {e["range"]: e for e in o["eligibility"]}
     assert {"under 2 years (US)", "up to and including 2 years"} <= set(ranges)
     assert not ranges["under 2 years (US)"]["eligible"]
@@ -288,7 +288,7 @@ def test_exactly_two_years_the_us_label_decides_and_the_article_is_shown(
     """At 24 months the 2020 article's "up to age 2" includes the child and the US label's
     "under 2 years" does not: the label decides; the article stays shown beside it."""
     o = _by_concept(make_plan({"age_months": 24}, kb))["onasemnogene-abeparvovec"]
-    assert o["status"] == "not_eligible"
+    assert o["status"] == "not_offered"
     entries = {e["range"]: e for e in o["eligibility"]}
     assert entries["up to and including 2 years"]["eligible"] is True
     assert entries["up to and including 2 years"]["decides"] is False
@@ -300,7 +300,7 @@ def test_exactly_two_years_the_us_label_decides_and_the_article_is_shown(
 
 def test_intrathecal_form_shows_its_date_and_secondary_status(kb: KnowledgeBase) -> None:
     o = _by_concept(make_plan({"age_months": 30}, kb))["onasemnogene-abeparvovec-it"]
-    assert o["status"] == "suggested"
+    assert o["status"] == "to_discuss"
     (e,) = [e for e in o["eligibility"] if e["date"] == "dated 2025-11-24"]
     assert e["eligible"] and e["secondary"]
     reason = next(r for r in o["reasons"] if "2 years and older" in r)
@@ -309,7 +309,7 @@ def test_intrathecal_form_shows_its_date_and_secondary_status(kb: KnowledgeBase)
 
 def test_superseded_limit_is_shown_not_used(kb: KnowledgeBase) -> None:
     o = _by_concept(make_plan({"age_months": 1}, kb))["risdiplam"]
-    assert o["status"] == "suggested"
+    assert o["status"] == "to_discuss"
     assert any("earlier limit" in r and "2 months and older" in r for r in o["reasons"])
 
 
@@ -474,7 +474,7 @@ def test_every_option_has_evidence_and_reasons(kb: KnowledgeBase, data: st.DataO
     assert plan["disclaimer"] == DISCLAIMER
     for o in plan["options"]:
         assert o["reasons"] and o["evidence"], o["concept"]
-        assert o["status"] in ("suggested", "not_eligible", "needs_review")
+        assert o["status"] in ("to_discuss", "not_offered", "needs_review")
         assert all(ev["source"] in cited for ev in o["evidence"])
         assert all(b["rule"] for b in o["basis"])
     for s in plan["care_standards"]:
@@ -483,7 +483,9 @@ def test_every_option_has_evidence_and_reasons(kb: KnowledgeBase, data: st.DataO
     opts = _by_concept(plan)
     drooling = bool({"drooling", "excess-saliva"} & set(p["symptoms"]))
     offered = set(opts) - set(p["medications"])  # medicines already taken are listed too
-    assert bool(DROOLING_MEDICINES & offered) == drooling
+    # (unless every drooling medicine is already taken: then none is offered anew)
+    all_taken = set(p["medications"]) >= DROOLING_MEDICINES
+    assert bool(DROOLING_MEDICINES & offered) == (drooling and not all_taken)
     assert bool(SPINE & set(opts)) == ("scoliosis" in p["symptoms"])
     assert set(DMTS) <= set(opts) and "physical-therapy" in opts
     # Deterministic, and the normalised profile gives the same plan again.

@@ -128,7 +128,7 @@ def test_the_golden_set_is_varied(golden: dict[str, Any]) -> None:
     plans = [c["plan"] for c in golden["cases"]]
     assert len(plans) >= 30
     statuses = {o["status"] for p in plans for o in p["options"]}
-    assert statuses == {"suggested", "not_eligible", "needs_review"}
+    assert statuses == {"to_discuss", "not_offered", "needs_review"}
     rules = {c["rule"] for p in plans for o in p["options"] for c in o["cautions"]}
     assert {"already-taken", "same-class", "do-not-combine"} <= rules
     assert any(o["eligibility"] for p in plans for o in p["options"])

@@ -42,7 +42,7 @@ def test_markdown_shows_every_option_with_status_and_basis(plan: dict[str, Any])
     assert md.count(DISCLAIMER) == 2
     for o in plan["options"]:
         assert f"### {o['name']}" in md
-    assert "Onasemnogene abeparvovec (Zolgensma) — Not eligible per sources" in md
+    assert "Onasemnogene abeparvovec (Zolgensma) — Not offered" in md
     assert "rule dmt-intrathecal-spinal-fusion" in md
     assert "REH-S-1" in md and "from care-standard summaries, 2018" in md
     assert "Has a physical therapist reviewed the exercise plan?" in md
@@ -108,7 +108,7 @@ def test_pdf_is_a_printable_sheet_with_disclaimer_sources_and_dates(
     assert _flat(DISCLAIMER) in flat
     assert "no medical advice" in flat
     assert "Sources and their dates" in flat and "updated 2020-06-16" in flat
-    assert "Onasemnogene abeparvovec" in flat and "Not eligible per sources" in flat
+    assert "Onasemnogene abeparvovec" in flat and "Not offered" in flat
     pages = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
     assert int(re.search(r"Pages:\s+(\d+)", pages).group(1)) >= 2  # type: ignore[union-attr]
 
@@ -248,20 +248,20 @@ def test_real_boxed_warnings_are_shown(meds_plan: dict[str, Any]) -> None:
 
 def test_not_eligible_reason_is_visible(plan: dict[str, Any]) -> None:
     zolgensma = next(o for o in plan["options"] if o["concept"] == "onasemnogene-abeparvovec")
-    assert zolgensma["status"] == "not_eligible"
+    assert zolgensma["status"] == "not_offered"
     md = render_markdown(plan)
     section = md[md.index("### Onasemnogene abeparvovec (Zolgensma)") :]
     section = section[: section.index("**Why it is listed**")]
-    assert "**Why it is not eligible**" in section
+    assert "**Why it is not offered**" in section
     assert "rule label-age" in section or "is outside" in section
     html = render_html(plan)
     start = html.index('id="plan-o-onasemnogene-abeparvovec"')
-    assert "Why it is not eligible" in html[start : html.index("Why it is listed", start)]
+    assert "Why it is not offered" in html[start : html.index("Why it is listed", start)]
 
 
 def test_needs_review_reason_is_visible(plan: dict[str, Any]) -> None:
     p = copy.deepcopy(plan)
-    o = next(o for o in p["options"] if o["status"] == "suggested")
+    o = next(o for o in p["options"] if o["status"] == "to_discuss")
     o["status"], o["status_text"] = "needs_review", "needs review by the care team"
     o["reasons"].append("needs review: a test label says to avoid it (rule label-pregnancy)")
     md = render_markdown(p)
@@ -283,7 +283,7 @@ def test_every_real_review_or_ineligible_option_says_why(kb: KnowledgeBase) -> N
         p = make_plan(profile, kb)
         md = render_markdown(p)
         for o in p["options"]:
-            if o["status"] == "suggested":
+            if o["status"] == "to_discuss":
                 continue
             section = md[md.index(f"### {_md_name(o)}") :]
             title = "Why it needs review" if o["status"] == "needs_review" else "Why it is not"

@@ -293,7 +293,7 @@ def test_api_plan_returns_the_library_plan_and_stores_nothing(client: TestClient
     assert r.headers["cache-control"] == "no-store"
     assert r.json() == make_plan(profile, kb)
     zolgensma = next(o for o in r.json()["options"] if o["concept"] == "onasemnogene-abeparvovec")
-    assert zolgensma["status"] == "not_eligible"
+    assert zolgensma["status"] == "not_offered"
 
 
 @pytest.mark.parametrize(
@@ -641,7 +641,7 @@ def test_cds_cards_never_link_to_a_script_url(hostile_client: TestClient) -> Non
         "concept": "evil-pill",
         "name": "Evil pill",
         "kind": "drug",
-        "status": "suggested",
+        "status": "to_discuss",
         "cautions": [{"text": "Take care.", "evidence": [{"source": "evil-source"}]}],
     }
     cards = cards_from_plan({"options": [option]}, kb, "http://testserver")

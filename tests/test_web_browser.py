@@ -200,7 +200,7 @@ def test_plan_wizard_with_the_keyboard_alone(page: Any, base_url: str) -> None:
         page.keyboard.press("Enter")
     assert page.locator("h1").inner_text() == "SMA care-discussion plan"
     body = page.locator("main").inner_text()
-    assert "8 months" in body and "Glycopyrrolate" in body and "7.5 kg" in body
+    assert "8 months" in body and "Robinul (glycopyrrolate)" in body and "7.5 kg" in body
     with page.expect_download() as download:
         tab_to(page, "download-pdf")
         page.keyboard.press("Enter")
@@ -252,6 +252,16 @@ def test_printed_plan_hides_navigation_and_keeps_the_plan(page: Any, base_url: s
     assert page.locator(".plan-actions").is_hidden()
     assert page.locator("h1").is_visible()
     assert page.locator(".disclaimer").is_visible()
+    # Printing gives the family summary alone (issue 10) ...
+    assert page.locator(".family-questions").is_visible()
+    assert page.locator("details.clinician").is_hidden()
+    summary_pdf = page.pdf(format="A4")
+    # ... unless the reader asks for the full plan, which then prints open.
+    page.emulate_media(media="screen")
+    with page.expect_navigation():
+        page.locator("#show-full").click()
+    page.emulate_media(media="print")
+    assert page.locator("details.clinician").is_visible()
     # Folded "All sources for ..." lists are printed unfolded: paper cannot open them.
     basis = page.locator("details.basis .evidence figcaption").first
     assert basis.count() == 1 and basis.is_visible()
@@ -259,6 +269,16 @@ def test_printed_plan_hides_navigation_and_keeps_the_plan(page: Any, base_url: s
     assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 10_000
     pdf = page.pdf(format="A4")  # chromium's own print of the page
     assert pdf.startswith(b"%PDF")
+    assert _pages(summary_pdf) <= 3 < _pages(pdf)
+
+
+def _pages(pdf: bytes) -> int:
+    """Pages in a PDF (pypdf, from the pdf extra)."""
+    import io
+
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_wizard_errors_take_focus_to_the_summary_then_to_the_field(

@@ -112,11 +112,12 @@ REQUIRED_CODES: dict[str, frozenset[str]] = {
     ),
 }
 
-#: Plan status -> activity status: a suggestion has not started; a review is on hold.
+#: Plan status -> activity status: an option to discuss has not started; a review is on
+#: hold; an option not offered is cancelled.
 ACTIVITY_STATUS = {
-    "suggested": "not-started",
+    "to_discuss": "not-started",
     "needs_review": "on-hold",
-    "not_eligible": "cancelled",
+    "not_offered": "cancelled",
 }
 _KIND_REQUEST = {
     ConceptKind.drug.value: "MedicationRequest",
@@ -189,7 +190,7 @@ def _activity(o: dict[str, Any]) -> dict[str, Any]:
         "description": f"{name}: {o['status_text']}.",
         "instantiatesCanonical": [f"{BASE}/PlanDefinition/{r}" for r in rules],
     }
-    if o["status"] != "suggested":
+    if o["status"] != "to_discuss":
         detail["statusReason"] = {"text": f"{o['status_text']}: " + "; ".join(view["why_status"])}
     return {
         "extension": [
@@ -221,7 +222,13 @@ def _standard_activity(st: dict[str, Any]) -> dict[str, Any]:
 
 
 def care_plan(plan: dict[str, Any]) -> dict[str, Any]:
-    """The plan as a FHIR R4 CarePlan (a dict): a proposal of options to discuss."""
+    """The plan as a FHIR R4 CarePlan (a dict): a proposal of options to discuss.
+
+    A plan saved with the old status names (``suggested``, ``not_eligible``) is read
+    with the current ones."""
+    from .plan.status import upgrade_plan
+
+    plan = upgrade_plan(plan)
     g = plan["generated_from"]
     ident = hashlib.sha256(
         json.dumps([plan["profile"], g], sort_keys=True).encode("utf-8")

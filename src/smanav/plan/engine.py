@@ -27,14 +27,10 @@ from .rules import (
     ClassCautionRule,
     RuleSet,
 )
+from .status import STATUS_LABELS, STATUSES, TO_DISCUSS
 
 __all__ = ["CARE_STANDARD_LABEL", "STATUS_LABELS", "make_plan"]
 
-STATUS_LABELS = {
-    "suggested": "to discuss with the care team",
-    "not_eligible": "not eligible according to the sources shown",
-    "needs_review": "needs review by the care team (sources disagree or a caution applies)",
-}
 #: Engine-level rule ids, documented beside the data rules (README, plan section).
 CURRENT_MEDICATION = "current-medication"
 SAME_CLASS = "same-class"
@@ -71,7 +67,7 @@ _REGION_NAMES = {"US": "United States (FDA labels)", "EU": "European Union (EMA 
 
 
 # --- one plan -----------------------------------------------------------------------
-_RANK = {"suggested": 0, "needs_review": 1, "not_eligible": 2}
+_RANK = {s: i for i, s in enumerate(STATUSES)}
 _DOMAIN_ORDER = {d: i for i, d in enumerate(DOMAINS)}
 
 
@@ -79,7 +75,7 @@ _DOMAIN_ORDER = {d: i for i, d in enumerate(DOMAINS)}
 class _Option:
     concept: Concept
     order: int
-    status: str = "suggested"
+    status: str = TO_DISCUSS
     reasons: list[str] = field(default_factory=list)
     basis: list[dict[str, Any]] = field(default_factory=list)
     assertions: list[str] = field(default_factory=list)
@@ -89,7 +85,7 @@ class _Option:
     care_standards: list[str] = field(default_factory=list)
 
     def flag(self, status: str) -> None:
-        """Statuses only get more careful: not_eligible > needs_review > suggested."""
+        """Statuses only get more careful: not_offered > needs_review > to_discuss."""
         if _RANK[status] > _RANK[self.status]:
             self.status = status
 
@@ -228,7 +224,7 @@ class _Planner:
                 "domain": self.c.rules.domain_of[s.id],
                 "text": s.text,
                 "applies_to": s.applies_to,
-                "status": "suggested",
+                "status": "to_discuss",
                 "label": label,
                 "secondary": s.secondary,
                 "reasons": [f"{words} → care standard {s.id} ({label})"],

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import SmanavError
 from ..kb import source_when
 from ..settings import DISCLAIMER
+from .status import STATUS_BADGES, upgrade_plan
 
 if TYPE_CHECKING:
     import jinja2
@@ -31,21 +32,18 @@ __all__ = [
 ]
 
 TITLE = "SMA care-discussion plan"
+#: The heading of everything after the family summary.
+CLINICIAN_TITLE = "For the care team: reasons, evidence and sources"
 INTRO = (
     "Options to discuss with the care team, by care domain. Each shows why it is listed "
     "(the profile details and the rule), cautions, what to watch for, and the sources it "
     "rests on, with their dates."
 )
-STATUS_BADGES = {
-    "suggested": "To discuss",
-    "not_eligible": "Not eligible per sources",
-    "needs_review": "Needs review",
-}
 
 #: Whose labels a plan follows, as every format names it ("Labels: United States (FDA)").
 REGION_LABELS = {"US": "United States (FDA)", "EU": "European Union (EMA)"}
 #: Why an option is not simply "to discuss", as a heading.
-STATUS_WHY = {"not_eligible": "Why it is not eligible", "needs_review": "Why it needs review"}
+STATUS_WHY = {"not_offered": "Why it is not offered", "needs_review": "Why it needs review"}
 #: The label facts shown with each option, in order, with their headings.
 LABEL_FACTS = (
     ("contraindications", "Label: who must not receive it (contraindications)"),
@@ -93,7 +91,7 @@ def medicines_lines(plan: dict[str, Any]) -> dict[str, Any]:
 def status_reasons(o: dict[str, Any]) -> list[str]:
     """The reasons that made an option not eligible or in need of review (empty when it
     is to discuss); its status text when no single reason says so."""
-    if o["status"] == "suggested":
+    if o["status"] == "to_discuss":
         return []
     caution_rules = {c["rule"] for c in o.get("cautions") or []} - _INFO_RULES
     out = []
@@ -157,7 +155,10 @@ def _quote(ev: dict[str, Any]) -> str | None:
 
 
 def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
-    """The plan arranged for reading: options and care standards grouped by domain."""
+    """The plan arranged for reading: options and care standards grouped by domain.
+
+    A plan saved before the status rename reads with the current names."""
+    plan = upgrade_plan(plan)
     by_id = {o["concept"]: option_view(o) for o in plan["options"]}
     standards = {s["id"]: s for s in plan["care_standards"]}
     domains = []
@@ -166,9 +167,13 @@ def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
         stds = [standards[s] for s in d["care_standards"]]
         if opts or stds or d["questions"]:
             domains.append({**d, "option_list": opts, "standard_list": stds})
+    from .family import family_view
+
     return {
         "title": TITLE,
         "intro": INTRO,
+        "clinician_title": CLINICIAN_TITLE,
+        "family": family_view(plan),
         "plan": plan,
         "domains": domains,
         "badges": STATUS_BADGES,
@@ -238,10 +243,47 @@ def _md_option(lines: list[str], o: dict[str, Any]) -> None:
     lines.append("")
 
 
+def _md_family(fam: dict[str, Any]) -> list[str]:
+    """The family summary in Markdown: the same parts as the HTML one, in the same order."""
+    lines = [f"## {fam['title']}", "", fam["intro"], ""]
+    lines.append(" ".join(f"**{_md(r['label'])}:** {_md(r['value'])}." for r in fam["about"]))
+    lines.append("")
+    if fam["first"]:
+        lines += ["### Talk about these first", ""]
+        for f in fam["first"]:
+            lines.append(f"- **{_md(f['name'])}**")
+            for n in f["notes"]:
+                mark = "⚠ **Boxed warning:** " if n["boxed"] else ""
+                where = f" *From {_md(n['where'])}.*" if n["where"] else ""
+                lines.append(f"  - {mark}{_md(n['text'])}{where}")
+        lines.append("")
+    lines += ["### The options, by area of care", ""]
+    for d in fam["domains"]:
+        lines += [f"#### {_md(d['name'])}", ""]
+        for o in d["options"]:
+            what = f": {_md(o['what'])}" if o["what"] else ""
+            status = o["status_words"][:1].upper() + o["status_words"][1:]
+            note = f" {_md(o['note'])}" if o["note"] else ""
+            lines.append(f"- **{_md(o['name'])}**{what}. *{status}.*{note}")
+        lines.append("")
+    if fam["questions"]:
+        lines += ["### Questions to ask the care team", ""]
+        lines += [f"{i}. {_md(q)}" for i, q in enumerate(fam["questions"], 1)]
+        lines.append("")
+    if fam["words"]:
+        lines += ["### Words used here", ""]
+        lines += [f"- **{_md(w['term'])}:** {_md(w['plain'])}" for w in fam["words"]]
+        lines.append("")
+    return lines
+
+
 def render_markdown(plan: dict[str, Any]) -> str:
     """The plan as Markdown: headings per care domain, every line with its basis."""
+    plan = upgrade_plan(plan)
     view = plan_view(plan)
-    lines = [f"# {TITLE}", "", f"> **{_md(view['disclaimer'])}**", "", INTRO, "", "## Profile", ""]
+    lines = [f"# {TITLE}", "", f"> **{_md(view['disclaimer'])}**", ""]
+    lines += _md_family(view["family"])
+    lines += ["---", "", f"## {CLINICIAN_TITLE}", "", INTRO, "", "## Profile", ""]
     lines += ["| Detail | Value |", "|---|---|"]
     lines += [f"| {_md(r['label'])} | {_md(r['value'])} |" for r in plan["profile_display"]]
     s = plan["summary"]
@@ -251,8 +293,8 @@ def render_markdown(plan: dict[str, Any]) -> str:
         f"**{_md(view['region_line'])}** — who may receive a treatment, and its cautions, "
         "follow this region's labels.",
         "",
-        f"**Summary:** {s['suggested']} to discuss, {s['needs_review']} needing review, "
-        f"{s['not_eligible']} not eligible according to the sources shown.",
+        f"**Summary:** {s['to_discuss']} to discuss, {s['needs_review']} needing review, "
+        f"{s['not_offered']} not offered according to the sources shown.",
         "",
         "## Current medicines",
         "",
@@ -379,6 +421,18 @@ def render_html(plan: dict[str, Any], *, standalone: bool = True, print_css: boo
     if not standalone:
         return body
     return env.get_template("plan/page.html").render(body=body, print_css=print_css, **view)
+
+
+@lru_cache(maxsize=1)
+def pdf_available() -> bool:
+    """Whether this installation can make PDFs (WeasyPrint importable): the web page
+    offers "Download as PDF" only then, instead of an install instruction for a parent."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("weasyprint") is not None
+    except (ImportError, ValueError):  # a module blocked in sys.modules, a broken package
+        return False
 
 
 def render_pdf(plan: dict[str, Any]) -> bytes:

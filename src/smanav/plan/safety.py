@@ -36,7 +36,7 @@ MEMBER = "label-class-member"
 
 _STATE = {True: "within", False: "outside", None: "not decided by the profile for"}
 _REGION_WORDS = {"US": "the US", "EU": "the EU", "CH": "Switzerland", "UK": "the UK"}
-_EFFECT_STATUS = {"contraindicated": "not_eligible", "avoid": "needs_review"}
+_EFFECT_STATUS = {"contraindicated": "not_offered", "avoid": "needs_review"}
 #: Which pregnancy topics matter for each answer to `pregnancy`.
 _TOPICS = {
     "pregnant": {"pregnancy"},
@@ -138,7 +138,7 @@ def eligibility(pl: _Planner, opt: _Option) -> None:
             return
         ranges = "”, “".join(lim.range for lim, _ in dec)
         if disease_modifying:
-            opt.flag("not_eligible")
+            opt.flag("not_offered")
             opt.reasons.append(
                 f"not eligible in {_REGION_WORDS[region]}: the label there covers “{ranges}”, "
                 f"and the label decides over older or secondary wording (rule {LABEL_AGE})"
@@ -151,7 +151,7 @@ def eligibility(pl: _Planner, opt: _Option) -> None:
             )
         return
     if results == {False}:
-        opt.flag("not_eligible" if disease_modifying else "needs_review")
+        opt.flag("not_offered" if disease_modifying else "needs_review")
         if not disease_modifying:
             opt.reasons.append(
                 "outside the ages the sources give; use outside them is a specialist's "
@@ -187,7 +187,7 @@ def _status_reason(
 ) -> None:
     opt.flag(status)
     verdict = {
-        "not_eligible": "not offered",
+        "not_offered": "not offered",
         "needs_review": "needs review",
     }[status]
     opt.reasons.append(f"{verdict}: {text} (rule {rule})")
@@ -236,7 +236,7 @@ def apply_safety(pl: _Planner, opt: _Option) -> None:
             _status_reason(
                 pl,
                 opt,
-                "not_eligible",
+                "not_offered",
                 CONTRAINDICATION,
                 f"the label rules it out with {q.condition.replace('_', ' ')} — {text} ({src})",
                 a,
@@ -246,14 +246,14 @@ def apply_safety(pl: _Planner, opt: _Option) -> None:
             _status_reason(
                 pl,
                 opt,
-                "not_eligible",
+                "not_offered",
                 CONTRAINDICATION,
                 f"the label rules it out at age {pl.age_words} — {text} ({src})",
                 a,
                 [("age_months", f"{p.age_months:g}")],
             )
         elif a.object:
-            status = "needs_review" if q.effect == "avoid" else "not_eligible"
+            status = "needs_review" if q.effect == "avoid" else "not_offered"
             for m in _members_with(pl, a.object, current):
                 _status_reason(
                     pl,

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from ..plan.status import STATUS_LABELS, STATUSES
 from ..settings import DISCLAIMER
 from .templating import respond
 
@@ -164,8 +165,14 @@ SOURCE_ROW = _obj(
     date=STR_N,
     text_available=BOOL,
 )
+#: An option's status: never advice (issue 10; ``suggested`` and ``not_eligible`` before).
+STATUS = {
+    "enum": list(STATUSES),
+    "description": "; ".join(f"{s}: {STATUS_LABELS[s]}" for s in STATUSES)
+    + ". Names before issue 10: suggested (now to_discuss), not_eligible (now not_offered).",
+}
 OPTION = _obj(
-    {"concept": STR, "name": STR, "kind": STR, "status": STR, "reasons": _list({})},
+    {"concept": STR, "name": STR, "kind": STR, "status": STATUS, "reasons": _list({})},
     domain=STR_N,
     cautions=_list({}),
     boxed_warnings=_list({}),
@@ -234,7 +241,7 @@ RESPONSES: dict[tuple[str, str], dict[str, Any]] = {
             "profile": _obj({"age_months": NUM, "medications": STRS}),
             "options": _list(OPTION),
             "domains": _list(_obj({"domain": STR, "name": STR, "options": _list({})})),
-            "summary": _obj({"suggested": INT, "not_eligible": INT, "needs_review": INT}),
+            "summary": _obj({"to_discuss": INT, "not_offered": INT, "needs_review": INT}),
             "medicines": _obj({"checked": _list({}), "not_checked": _list({})}),
             "region": {"enum": ["US", "EU"]},
             "sources": _list(OBJ),

@@ -1092,23 +1092,25 @@ def cards_from_plan(
     checked), a 'warning' card naming the medicines smanav could not check, then one
     'info' card per caution; all cited."""
     from ..plan.render import medicines_lines, region_line
+    from ..plan.status import upgrade_plan
 
+    plan = upgrade_plan(plan)
     options = plan.get("options", [])
     by_status: dict[str, list[dict[str, Any]]] = {}
     for o in options:
-        by_status.setdefault(o.get("status", "suggested"), []).append(o)
-    suggested = by_status.get("suggested", [])
-    blocked = by_status.get("not_eligible", [])
+        by_status.setdefault(o.get("status", "to_discuss"), []).append(o)
+    to_discuss = by_status.get("to_discuss", [])
+    blocked = by_status.get("not_offered", [])
     review = by_status.get("needs_review", [])
     summary = _short(
-        f"SMA: {len(suggested)} options to discuss, {len(review)} to review, "
-        f"{len(blocked)} not eligible (cited; not advice)"
+        f"SMA: {len(to_discuss)} options to discuss, {len(review)} to review, "
+        f"{len(blocked)} not offered (cited; not advice)"
     )
     lines = [f"**{plan.get('disclaimer', '')}**", ""]
     for title, rows in (
-        ("Options to discuss", suggested),
+        ("Options to discuss", to_discuss),
         ("Needs review", review),
-        ("Not eligible", blocked),
+        ("Not offered", blocked),
     ):
         if not rows:
             continue
@@ -1144,7 +1146,7 @@ def cards_from_plan(
     links = [{"label": "Open the smanav plan wizard", "url": f"{base}/plan", "type": "absolute"}]
     links += [
         {"label": f"{o['name']} (smanav)", "url": base + concept_url(o), "type": "absolute"}
-        for o in suggested[:5]
+        for o in to_discuss[:5]
     ]
     cards = [
         {

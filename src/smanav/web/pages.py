@@ -166,7 +166,16 @@ async def plan_pdf(request: Request, kb: KnowledgeBase = KB) -> Response:
     plan, form = plan_from_form(kb, await request.form())
     if plan is None:
         return respond(request, "plan_form.html", form, 422)
+    from ..plan.render import pdf_available
     from .pdfpool import PdfBusy
+
+    if not pdf_available():  # the plan page shows no PDF button then; say so plainly
+        body = error_body(
+            None,
+            "PDF download is not available on this server. "
+            "Use your browser's Print command on the plan page instead.",
+        )
+        return error_response(request, 503, body)
 
     try:
         pdf = await request.app.state.pdf.render(plan)  # in a worker process
@@ -199,9 +208,10 @@ async def plan_result(request: Request, kb: KnowledgeBase = KB) -> Response:
     elif wants_json(request):
         response = respond(request, "plan.html", plan)
     else:
-        from ..plan.render import plan_view
+        from ..plan.render import pdf_available, plan_view
 
-        data = {**plan_view(plan), "form": form["values"]}
+        full = str((await request.form()).get("full") or "") in ("1", "yes", "on")
+        data = {**plan_view(plan), "form": form["values"], "full": full, "pdf": pdf_available()}
         response = respond(request, "plan.html", data)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -108,7 +108,8 @@ def _env() -> Any:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        # templates/ too, for the plan partials both renderers share (plan/family.html).
+        loader=jinja2.FileSystemLoader([str(TEMPLATE_DIR), str(TEMPLATE_DIR.parent)]),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -1,0 +1,75 @@
+"""Option statuses: names that cannot read as advice, in every output and the API.
+
+Before issue 10 the names were ``suggested`` and ``not_eligible``; in an EHR
+"suggested: amitriptyline" for an infant reads as a recommendation. The names now say
+what the plan does with an option: it is something *to discuss*, something that
+*needs review* by the care team, or something *not offered* for this person by the
+sources shown. The old names are still accepted wherever a client could send a
+status or a saved plan (``status_name``, ``upgrade_plan``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "NEEDS_REVIEW",
+    "NOT_OFFERED",
+    "OLD_STATUS_NAMES",
+    "STATUSES",
+    "STATUS_BADGES",
+    "STATUS_LABELS",
+    "TO_DISCUSS",
+    "status_name",
+    "upgrade_plan",
+]
+
+TO_DISCUSS = "to_discuss"
+NEEDS_REVIEW = "needs_review"
+NOT_OFFERED = "not_offered"
+#: In order of care: a status only ever moves right (to_discuss → not_offered).
+STATUSES = (TO_DISCUSS, NEEDS_REVIEW, NOT_OFFERED)
+
+#: The plain label every format shows beside an option (``status_text`` in the JSON).
+STATUS_LABELS = {
+    TO_DISCUSS: "to discuss with the care team",
+    NOT_OFFERED: "not eligible according to the sources shown",
+    NEEDS_REVIEW: "needs review by the care team (sources disagree or a caution applies)",
+}
+#: Short badges on pages, PDFs and Markdown.
+STATUS_BADGES = {
+    TO_DISCUSS: "To discuss",
+    NOT_OFFERED: "Not offered",
+    NEEDS_REVIEW: "Needs review",
+}
+#: Names used before issue 10, accepted on input.
+OLD_STATUS_NAMES = {"suggested": TO_DISCUSS, "not_eligible": NOT_OFFERED}
+
+
+def status_name(name: str) -> str:
+    """The current name of a status, old names accepted; ValueError for anything else."""
+    current = OLD_STATUS_NAMES.get(name, name)
+    if current not in STATUSES:
+        raise ValueError(f"unknown status {name!r}: use one of {', '.join(STATUSES)}")
+    return current
+
+
+def upgrade_plan(plan: dict[str, Any]) -> dict[str, Any]:
+    """A plan saved before the rename, with the current status names (a shallow copy;
+    a current plan is returned as it is)."""
+    options = plan.get("options") or []
+    summary = plan.get("summary") or {}
+    if not any(o.get("status") in OLD_STATUS_NAMES for o in options) and not (
+        set(summary) & set(OLD_STATUS_NAMES)
+    ):
+        return plan
+    out = dict(plan)
+    out["options"] = [
+        {**o, "status": OLD_STATUS_NAMES.get(o.get("status", ""), o.get("status"))} for o in options
+    ]
+    out["care_standards"] = [
+        {**s, "status": OLD_STATUS_NAMES.get(s.get("status", ""), s.get("status"))}
+        for s in plan.get("care_standards") or []
+    ]
+    out["summary"] = {OLD_STATUS_NAMES.get(k, k): v for k, v in summary.items()}
+    return out
