@@ -59,11 +59,12 @@ def _best(fn: Callable[[], object], rounds: int = 3, repeat: int = 1) -> float:
 
 
 def _ratio(make: Callable[[int], Callable[[], object]], n: int, floor: float = 0.02) -> float:
-    """Time at 4n over time at n, n doubled (at most 64 times over) until the small
+    """Time at 4n over time at n, n doubled (at most 4 times over) until the small
     run takes `floor` seconds, so that timer noise does not decide; a function still
-    faster than that is called repeatedly, the same number of times at n and at 4n."""
+    faster than that is called repeatedly, the same number of times at n and at 4n
+    (larger inputs would measure the memory caches, not the algorithm)."""
     make(n)()  # warm caches (compiled expressions, the lexicon)
-    limit = 64 * n
+    limit = 4 * n
     small = _best(make(n))
     while small < floor and n < limit:
         n *= 2
