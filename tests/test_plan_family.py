@@ -164,8 +164,8 @@ def test_the_infant_summary_reads_as_the_issue_asks(kb: KnowledgeBase) -> None:
     assert zolgensma["where"] == "Novartis, checked November 2026"
     # The parent's words beside the clinical ones.
     symptoms = next(r["value"] for r in view["about"] if r["label"] == "Symptoms")
-    assert "trouble swallowing (dysphagia)" in symptoms
-    assert "weak breathing (respiratory insufficiency)" in symptoms
+    assert "can't swallow (trouble swallowing, dysphagia)" in symptoms
+    assert "trouble breathing (weak breathing, respiratory insufficiency)" in symptoms
     # A treatment not offered gets one line, never a paragraph of warnings.
     assert not any("Itvisma" in name for name in first)
     itvisma = next(o for d in view["domains"] for o in d["options"] if "Itvisma" in o["name"])
@@ -286,3 +286,21 @@ def test_without_weasyprint_the_page_offers_no_pdf_and_says_why_plainly(db_path:
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["200", "False", "503", "False", "True"]
+
+
+def test_the_parents_own_words_are_in_the_rendered_summary(kb: KnowledgeBase) -> None:
+    plan = make_plan(INFANT, kb)
+    assert plan["profile"]["symptom_words"] == {
+        "dysphagia": "can't swallow",
+        "respiratory-insufficiency": "trouble breathing",
+    }
+    md = " ".join(render_markdown(plan).split())
+    assert "**Symptoms:** Drooling, can't swallow (trouble swallowing, dysphagia), trouble " in md
+    html = " ".join(render_html(plan).split())
+    assert "can&#39;t swallow (trouble swallowing, dysphagia)" in html
+    # Typed as the clinical name: nothing is added, and the JSON has no empty map.
+    named = make_plan({**INFANT, "symptoms": ["Dysphagia", "drooling"]}, kb)
+    assert "symptom_words" not in named["profile"]
+    assert "trouble swallowing (dysphagia)" in render_markdown(named)
+    # A plan's profile given back keeps the words.
+    assert make_plan(plan["profile"], kb)["profile"] == plan["profile"]

@@ -117,7 +117,9 @@ def test_small_fields_are_normalised(
 
 def test_age_alias_and_profile_object(kb: KnowledgeBase) -> None:
     p = parse_profile({"age": "2y6m", "symptoms": ["curved back"]}, kb)
-    assert p == Profile(age_months=30, symptoms=("scoliosis",))
+    assert p == Profile(
+        age_months=30, symptoms=("scoliosis",), symptom_words={"scoliosis": "curved back"}
+    )
     assert parse_profile(p, kb) == p
 
 
@@ -179,7 +181,7 @@ def test_unknown_symptom_gets_suggestions(kb: KnowledgeBase) -> None:
 def test_misspelt_field_gets_suggestions(kb: KnowledgeBase) -> None:
     with pytest.raises(InvalidInput) as exc:
         parse_profile({"age_months": 12, "symptom": ["drooling"]}, kb)
-    assert exc.value.suggestions == ["symptoms"]
+    assert exc.value.suggestions[0] == "symptoms"
 
 
 def test_every_bad_field_is_reported_at_once(kb: KnowledgeBase) -> None:
@@ -306,3 +308,29 @@ def test_new_profile_fields_are_normalised(kb: KnowledgeBase) -> None:
         {"age_months": "1w", "sma_type": "presymptomatic", "smn2_copies": 2}, kb
     )
     assert newborn.sma_type == "presymptomatic"
+
+
+@pytest.mark.parametrize(
+    ("words", "field", "message"),
+    [
+        ("can't swallow", "symptom_words", "expected an object"),
+        ({"dysphagia": ""}, "symptom_words['dysphagia']", "expected the words typed"),
+        ({"dysphagia": 3}, "symptom_words['dysphagia']", "expected the words typed"),
+        ({"drooling": "spit"}, "symptom_words['drooling']", "not one of the symptoms given"),
+        ({"baclofen": "spit"}, "symptom_words['baclofen']", "not a symptom"),
+    ],
+)
+def test_bad_symptom_words_name_the_field(
+    kb: KnowledgeBase, words: object, field: str, message: str
+) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        parse_profile({"age_months": 12, "symptoms": ["dysphagia"], "symptom_words": words}, kb)
+    assert exc.value.field == field and message in exc.value.message
+
+
+def test_symptom_words_given_back_are_kept(kb: KnowledgeBase) -> None:
+    p = parse_profile(
+        {"age_months": 12, "symptoms": ["dysphagia"], "symptom_words": {"Dysphagia": "no swallow"}},
+        kb,
+    )
+    assert p.symptom_words == {"dysphagia": "no swallow"}

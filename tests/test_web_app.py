@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -304,6 +305,11 @@ def test_api_plan_returns_the_library_plan_and_stores_nothing(client: TestClient
         ({"age": "8m", "functional_status": "runner"}, "functional_status"),
         ({"age": "8m", "symptoms": ["droolz"]}, "symptoms[0]"),
         ({"sma_type": 1}, "age_months"),
+        (
+            {"age": "8m", "symptoms": ["drooling"], "symptom_words": {"dysphagia": "x"}},
+            "symptom_words['dysphagia']",
+        ),
+        ({"age": "8m", "symptom_words": "can't swallow"}, "symptom_words"),
     ],
 )
 def test_api_plan_rejects_bad_profiles_with_the_field(
@@ -363,6 +369,17 @@ def test_wizard_posts_a_plan_page_and_keeps_nothing(client: TestClient) -> None:
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
     assert "attachment" in pdf.headers["content-disposition"]
+
+
+def test_the_parents_words_reach_the_plan_from_the_api_and_the_wizard(
+    client: TestClient,
+) -> None:
+    r = client.post("/api/plan", json={"age": "8m", "symptoms": ["can't swallow", "drooling"]})
+    assert r.status_code == 200
+    assert r.json()["profile"]["symptom_words"] == {"dysphagia": "can't swallow"}
+    form = {"age": "8m", "sma_type": "1", "other_symptoms": "can't swallow"}
+    page = unescape(text_of(client.post("/plan", data=form).text))
+    assert "Symptoms: can't swallow (trouble swallowing, dysphagia)." in page
 
 
 def test_wizard_errors_appear_next_to_the_field_in_words(client: TestClient) -> None:

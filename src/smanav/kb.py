@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import DataError, InstallError, NotFound
 from .models import Assertion, CareDomain, Certainty, Concept, Evidence, Predicate, Source
+from .text import WordBreaker, apply_edits
 
 __all__ = [
     "CuratedData",
@@ -469,6 +470,8 @@ class KnowledgeBase:
         for cid, _name, key, kind in names:
             self._by_norm.setdefault(key, []).append((cid, kind))
         self._about: dict[str, list[Assertion]] = {}
+        self._breaker: WordBreaker | None = None
+        self._repaired: dict[str, str | None] = {}
         for a in sorted(assertions.values(), key=lambda a: a.id):
             self._about.setdefault(a.subject, []).append(a)
             if a.object and a.object != a.subject:
@@ -589,14 +592,38 @@ class KnowledgeBase:
         }
 
     def cite(self, ev: Evidence) -> dict[str, Any]:
-        return {
+        """Where a statement comes from; ``quote_repaired`` only when glued words were split."""
+        quote = self.quote(ev)
+        entry: dict[str, Any] = {
             "source": ev.source,
             **self.source_fields(ev.source),
             "start": ev.start,
             "end": ev.end,
             "section": ev.section,
-            "quote": self.quote(ev),
+            "quote": quote,
         }
+        repaired = self.repaired_quote(quote) if quote else None
+        if repaired is not None:
+            entry["quote_repaired"] = repaired
+        return entry
+
+    def repaired_quote(self, quote: str) -> str | None:
+        """The quote with words the scraped source ran together separated, or None.
+
+        Link text loses its separators ("AmitriptylineRobinul"); a reader gets
+        "Amitriptyline, Robinul" marked as repaired while the exact quote, offsets and
+        hash stay as they are. The glued words are names of medicines the knowledge
+        base holds, so a splitter over its own one-word names is enough (the
+        extraction lexicon is too slow to load for a page). Built once, cached per quote.
+        """
+        if quote in self._repaired:
+            return self._repaired[quote]
+        if self._breaker is None:
+            self._breaker = WordBreaker((k for k in self._by_norm if k.isalpha()), ())
+        edits = self._breaker.edits(quote)
+        repaired = apply_edits(quote, edits).text if edits else None
+        self._repaired[quote] = repaired
+        return repaired
 
     def statement_dict(self, a: Assertion) -> dict[str, Any]:
         q = a.qualifiers

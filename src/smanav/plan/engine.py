@@ -580,7 +580,9 @@ class _Planner:
             domains[s["domain"]]["care_standards"].append(s["id"])
         c = self.c
         return {
-            "profile": self.p.model_dump(mode="json"),
+            "profile": self.p.model_dump(
+                mode="json", exclude=None if self.p.symptom_words else {"symptom_words"}
+            ),
             "profile_display": self.profile_rows(),
             "options": options,
             "care_standards": self.standards,

@@ -175,6 +175,28 @@ def lay_first(text: str, seen: set[str]) -> str:
     return text
 
 
+def symptom_words(plan: dict[str, Any], names: str, seen: set[str]) -> str:
+    """The symptoms in the family's own words first, the plain and clinical words beside:
+    "can't swallow (trouble swallowing, dysphagia)"; names not typed read as lay_first."""
+    profile = plan.get("profile") or {}
+    typed = profile.get("symptom_words") or {}
+    ids = profile.get("symptoms") or []
+    parts = names.split(", ")
+    if not typed or len(parts) != len(ids):
+        return lay_first(names, seen)
+    out = []
+    for cid, name in zip(ids, parts, strict=True):
+        lay = lay_first(name, seen)
+        words = typed.get(cid)
+        if not words or words.casefold() in lay.casefold():
+            out.append(lay)
+            continue
+        m = re.fullmatch(r"(.*) \((.*)\)", lay)
+        beside = f"{m.group(1)}, {m.group(2)}" if m and lay != name else name.lower()
+        out.append(f"{words} ({beside})")
+    return ", ".join(out)
+
+
 def say_date(text: str) -> str:
     """ISO dates as a person says them: "checked 2026-11" → "checked November 2026"
     (a day is never added; a given day is dropped, the month is enough here)."""
@@ -350,7 +372,7 @@ def family_view(plan: dict[str, Any]) -> dict[str, Any]:
     about = [
         {
             "label": r["label"],
-            "value": lay_first(r["value"], seen)
+            "value": symptom_words(plan, r["value"], seen)
             if r["field"] == "symptoms"
             else plain_words(r["value"], seen, listed),
         }

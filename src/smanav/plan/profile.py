@@ -77,6 +77,9 @@ class Profile(BaseModel):
     smn2_copies: int | None = Field(default=None, ge=1, le=8)
     functional_status: FunctionalStatus | None = None
     symptoms: tuple[str, ...] = ()
+    #: The words a person typed for a symptom ("can't swallow" for dysphagia), by concept
+    #: id, only where they differ from the concept's name: the family summary shows them.
+    symptom_words: dict[str, str] = Field(default_factory=dict)
     #: Medicines smanav knows (concept ids): their label facts are checked.
     medications: tuple[str, ...] = ()
     #: Medicines smanav holds no interaction facts for, as typed (with the generic
@@ -353,24 +356,74 @@ def _resolve_one(
 
 def _resolve_list(
     kb: KnowledgeBase, value: object, field: str, kinds: frozenset[ConceptKind]
-) -> tuple[tuple[str, ...], list[InvalidInput]]:
+) -> tuple[tuple[str, ...], dict[str, str], list[InvalidInput]]:
+    """Concept ids, the words typed where they are not the name, and what was wrong."""
     if value is None:
-        return (), []
+        return (), {}, []
     if isinstance(value, str) or not isinstance(value, list | tuple):
         example = {"symptoms": '["drooling"]', "medications": '["baclofen"]'}.get(
             field, '["Zolgensma"]'
         )
-        return (), [InvalidInput(field, f"expected a list of names, e.g. {example}; got {value!r}")]
+        return (
+            (),
+            {},
+            [InvalidInput(field, f"expected a list of names, e.g. {example}; got {value!r}")],
+        )
     if len(value) > MAX_LIST:
-        return (), [InvalidInput(field, f"has {len(value)} entries; at most {MAX_LIST}")]
+        return (), {}, [InvalidInput(field, f"has {len(value)} entries; at most {MAX_LIST}")]
+    return _resolve_typed(kb, value, field, kinds)
+
+
+def _resolve_typed(
+    kb: KnowledgeBase, value: list[Any] | tuple[Any, ...], field: str, kinds: frozenset[ConceptKind]
+) -> tuple[tuple[str, ...], dict[str, str], list[InvalidInput]]:
+    """Concept ids, and the words typed for each where they are not the concept's name."""
     ids: list[str] = []
+    typed: dict[str, str] = {}
     errors: list[InvalidInput] = []
     for i, name in enumerate(value):
         try:
-            ids.append(_resolve_one(kb, name, f"{field}[{i}]", field, kinds).id)
+            c = _resolve_one(kb, name, f"{field}[{i}]", field, kinds)
         except InvalidInput as exc:
             errors.append(exc)
-    return tuple(sorted(set(ids))), errors
+            continue
+        ids.append(c.id)
+        words = " ".join(str(name).split())
+        if norm_name(words) not in (norm_name(c.name), norm_name(c.id)):
+            typed.setdefault(c.id, words)
+    return tuple(sorted(set(ids))), typed, errors
+
+
+def _symptom_words(
+    kb: KnowledgeBase, given: object, symptoms: tuple[str, ...], typed: dict[str, str]
+) -> tuple[dict[str, str], list[InvalidInput]]:
+    """The typed words for each symptom: from the names typed, or given back as
+    ``symptom_words`` (a plan's profile, whose symptoms are concept ids)."""
+    if given is None:
+        return typed, []
+    if not isinstance(given, Mapping):
+        msg = 'expected an object of symptom → words typed, e.g. {"dysphagia": "can\'t swallow"}'
+        return typed, [InvalidInput("symptom_words", f"{msg}; got {given!r}")]
+    errors: list[InvalidInput] = []
+    for key, words in given.items():
+        field = f"symptom_words[{key!r}]"
+        if not isinstance(words, str) or not words.strip() or len(words) > MAX_NAME:
+            errors.append(
+                InvalidInput(
+                    field, f"expected the words typed, 1-{MAX_NAME} characters; got {words!r}"
+                )
+            )
+            continue
+        try:
+            cid = _resolve_one(kb, key, field, "symptoms", _SYMPTOM_KINDS).id
+        except InvalidInput as exc:
+            errors.append(exc)
+            continue
+        if cid not in symptoms:
+            errors.append(InvalidInput(field, f"{key!r} is not one of the symptoms given"))
+        else:
+            typed.setdefault(cid, " ".join(words.split()))
+    return typed, errors
 
 
 # --- medicines: any name is accepted ----------------------------------------------
@@ -561,9 +614,14 @@ def parse_profile(data: Mapping[str, Any] | Profile, kb: KnowledgeBase | None = 
         ("symptoms", _SYMPTOM_KINDS),
         ("prior_treatments", _TREATMENT_KINDS),
     )
+    typed: dict[str, dict[str, str]] = {}
     for name, kinds in lists:
-        clean[name], errs = _resolve_list(kb, raw.get(name), name, kinds)
+        clean[name], typed[name], errs = _resolve_list(kb, raw.get(name), name, kinds)
         errors.extend(errs)
+    clean["symptom_words"], errs = _symptom_words(
+        kb, raw.get("symptom_words"), clean["symptoms"], typed["symptoms"]
+    )
+    errors.extend(errs)
     meds, unchecked, alcohol, errs = _medicines(kb, raw.get("medications"))
     clean["medications"], clean["unchecked_medications"] = meds, unchecked
     if alcohol and "alcohol_use" in clean:

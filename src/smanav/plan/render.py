@@ -149,8 +149,18 @@ def citation(ev: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+#: What "[repaired]" beside a quote means, for readers and screen readers.
+REPAIRED_NOTE = "words that were run together in the source are separated"
+
+
 def _quote(ev: dict[str, Any]) -> str | None:
     q = ev.get("quote")
+    return " ".join(q.split()) if q else None
+
+
+def _repaired(ev: dict[str, Any]) -> str | None:
+    """The repaired quote (glued words split), only where it differs from the exact one."""
+    q = ev.get("quote_repaired")
     return " ".join(q.split()) if q else None
 
 
@@ -197,8 +207,11 @@ def _md(text: object) -> str:
 def _md_evidence(lines: list[str], evidence: list[dict[str, Any]], indent: str = "") -> None:
     for ev in evidence:
         lines.append(f"{indent}- {_md(ev.get('statement') or '')} — {_md(citation(ev))}")
-        q = _quote(ev)
-        if q:
+        q, fixed = _quote(ev), _repaired(ev)
+        if q and fixed:
+            lines.append(f"{indent}  > “{_md(fixed)}” \\[repaired: {REPAIRED_NOTE}\\]")
+            lines.append(f"{indent}  > Exact text in the source: “{_md(q)}”")
+        elif q:
             lines.append(f"{indent}  > “{_md(q)}”")
 
 
@@ -368,6 +381,8 @@ def _env() -> jinja2.Environment:
     )
     env.filters["citation"] = citation
     env.filters["quote"] = _quote
+    env.filters["repaired"] = _repaired
+    env.globals["REPAIRED_NOTE"] = REPAIRED_NOTE
     env.filters["basis_groups"] = _basis_groups
     env.filters["ref"] = jinja2.pass_context(_ref)
     env.filters["is_web_url"] = _is_web_url

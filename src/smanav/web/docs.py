@@ -299,6 +299,12 @@ PROFILE_SCHEMA: dict[str, Any] = {
         "smn2_copies": {"type": ["integer", "null"], "minimum": 0},
         "functional_status": {"enum": ["non-sitter", "sitter", "walker", None]},
         "symptoms": STRS,
+        "symptom_words": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 200},
+            "description": "The words typed for a symptom, by symptom (a plan's profile gives "
+            "them back); filled from 'symptoms' when everyday words are typed.",
+        },
         "medications": STRS,
         "prior_treatments": STRS,
         "alcohol_use": BOOL,
