@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections import defaultdict
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT / "bench" / "devset"
 #: Texts gathered and annotated after the tuning, scored once: the out-of-sample check.
 HELDOUT = ROOT / "bench" / "heldout"
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = Path(os.environ.get("SMANAV_SHARED") or ROOT.parent / "shared") / "corpus"
 GOLD = ROOT / "tests" / "gold"
 #: Kinds of the extractor that are interventions (models.INTERVENTION_KINDS plus vaccine).
 PREDICTED_KINDS = {
