@@ -8,13 +8,11 @@ directory given by path, for tests and editors). Every problem is reported as a
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import json
 import re
 import sqlite3
 import threading
-import unicodedata
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
@@ -27,9 +25,11 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import DataError, InstallError, NotFound
+from .errors import DataError, InstallError
 from .models import Assertion, CareDomain, Certainty, Concept, Evidence, Predicate, Source
+from .names import NameIndex
 from .text import WordBreaker, apply_edits
+from .tokens import norm_name
 
 __all__ = [
     "CuratedData",
@@ -61,17 +61,6 @@ def data_root() -> Traversable:
 
 def span_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-_NON_WORD = re.compile(r"[^\w]+")
-_DIGITS = re.compile(r"\d+")
-
-
-def norm_name(name: str) -> str:
-    """Key for name lookups: case, accents, punctuation and spacing do not matter."""
-    folded = unicodedata.normalize("NFKD", name.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", folded).strip()
 
 
 def _data_files(root: Traversable) -> list[Traversable]:
@@ -466,9 +455,9 @@ class KnowledgeBase:
         self.concepts = concepts
         self.assertions = assertions
         self.texts = texts
-        self._by_norm: dict[str, list[tuple[str, str]]] = {}
-        for cid, _name, key, kind in names:
-            self._by_norm.setdefault(key, []).append((cid, kind))
+        #: (concept id, name, normalised name, how it names it): the store's names table,
+        #: read by the one name index (`smanav.names`).
+        self.name_rows = list(names)
         self._about: dict[str, list[Assertion]] = {}
         self._breaker: WordBreaker | None = None
         self._repaired: dict[str, str | None] = {}
@@ -513,43 +502,18 @@ class KnowledgeBase:
         kb.version = store.meta("digest") or ""
         return kb
 
-    # -- names -------------------------------------------------------------------------
-    _RANK = {"name": 0, "brand": 1, "synonym": 2, "code": 2, "lay": 3, "hpo": 4}
-
+    # -- names: thin wrappers over the one name index (smanav.names) ------------------
     def lookup(self, name: str) -> Concept | None:
         """Exact lookup (any case, spacing or punctuation); None when nothing matches."""
-        hits = self._by_norm.get(norm_name(name))
-        if not hits:
-            return None
-        cid = min(hits, key=lambda h: (self._RANK.get(h[1], 9), h[0]))[0]
-        return self.concepts[cid]
+        return NameIndex.for_kb(self).lookup(name)
 
     def suggestions(self, name: str, limit: int = 5) -> list[str]:
-        key = norm_name(name)
-        close = difflib.get_close_matches(key, list(self._by_norm), n=limit * 3, cutoff=0.6)
-        out: list[str] = []
-        for k in close:
-            label = self.concepts[self._by_norm[k][0][0]].name
-            if label not in out:
-                out.append(label)
-        return out[:limit]
+        return NameIndex.for_kb(self).suggest(name, limit=limit)
 
     def resolve(self, name: str, field: str = "name") -> Concept:
-        """Generic, brand, synonym, lay term or HPO id, with small typos forgiven."""
-        if not name or not name.strip():
-            raise NotFound(field, "is empty: give a treatment, symptom or other name")
-        found = self.lookup(name)
-        if found is not None:
-            return found
-        key = norm_name(name)
-        close = difflib.get_close_matches(key, list(self._by_norm), n=2, cutoff=0.82)
-        # A different number is a different thing (SMA type 9, HP:0002651), not a typo.
-        digits = _DIGITS.findall(key)
-        close = [k for k in close if _DIGITS.findall(k) == digits]
-        if close and len(key) >= 4:
-            best = {self._by_norm[k][0][0] for k in close[:1]}
-            return self.concepts[best.pop()]
-        raise NotFound(field, f"{name!r} is not in the knowledge base", self.suggestions(name))
+        """Id, generic, brand, synonym, lay term, lexicon phrase or HPO id, small typos
+        forgiven; NotFound with suggestions otherwise."""
+        return NameIndex.for_kb(self).resolve(name, field=field)
 
     # -- statements --------------------------------------------------------------------
     def about(self, cid: str) -> list[Assertion]:
@@ -619,7 +583,7 @@ class KnowledgeBase:
         if quote in self._repaired:
             return self._repaired[quote]
         if self._breaker is None:
-            self._breaker = WordBreaker((k for k in self._by_norm if k.isalpha()), ())
+            self._breaker = WordBreaker((r[2] for r in self.name_rows if r[2].isalpha()), ())
         edits = self._breaker.edits(quote)
         repaired = apply_edits(quote, edits).text if edits else None
         self._repaired[quote] = repaired

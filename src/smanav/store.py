@@ -531,7 +531,7 @@ def open_store(path: Path, sources_dir: Path | None = None) -> Store:
 
 def _insert_hpo_keys(db: sqlite3.Connection) -> None:
     """HPO names stemmed once here, so no process stems 42 k names for its first search."""
-    from .search.lexicon import hpo_key_rows
+    from .phrases import hpo_key_rows
 
     db.executemany("INSERT INTO hpo_keys VALUES (?, ?, ?)", hpo_key_rows(db))
 
