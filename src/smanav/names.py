@@ -237,8 +237,11 @@ class NameIndex:
         if hits:
             ranked = sorted(hits, key=lambda h: (VIA_RANK.get(h[1], 9), h[0]))
             return [self.concepts[cid] for cid in dict.fromkeys(c for c, _ in ranked)]
-        mentions, _other = self.find(text)
-        return [self.concepts[m.concept] for m in _whole(text, mentions)]
+        return [self.concepts[m.concept] for m in self.whole(text)]
+
+    def whole(self, text: str) -> list[Mention]:
+        """The mentions when together they name the whole text as one thing, else none."""
+        return _whole(text, self.find(text)[0])
 
     def resolve(
         self, text: object, kinds: Collection[str] | None = None, field: str = "name"
