@@ -177,7 +177,9 @@ class NameIndex:
         self.concepts = concepts
         #: normalised name -> [(concept id, how it names it)], from the store's names
         self.exact: dict[str, list[tuple[str, str]]] = {}
-        for cid, name, via in rows:
+        #: (concept id, name, how it names it), as the store lists them
+        self.rows = list(rows)
+        for cid, name, via in self.rows:
             hits = self.exact.setdefault(norm_name(name), [])
             if (cid, via) not in hits:
                 hits.append((cid, via))
