@@ -74,3 +74,135 @@ def test_show_unknown_name_exits_2_with_suggestions(cli) -> None:  # type: ignor
     res = cli("show", "baclofxn-zz")
     assert res.code == 2
     assert "Did you mean" in res.stderr or "not in the knowledge base" in res.stderr
+
+
+# --- One name index: every front door accepts the same names (issue 13) -------------
+def _typo(word: str) -> str:
+    """One edit in the middle of a word: neighbours swapped, or a letter dropped."""
+    i = len(word) // 2 - 1
+    if word[i] != word[i + 1]:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    return word[:i] + word[i + 1 :]
+
+
+def _table_names(kb: KnowledgeBase, typos: bool) -> list[str]:
+    """Every name, synonym, brand and lay term of every concept, every lexicon phrase,
+    and (`typos`) one typo of each word of four or more letters in each of them."""
+    from smanav.names import load_lexicon
+
+    names: list[str] = []
+    for c in kb.concepts.values():
+        names += c.all_names
+    for entry in load_lexicon():
+        names += entry.phrases
+    slips = []
+    for name in names if typos else []:
+        toks = name.split()
+        for i, tok in enumerate(toks):
+            if len(tok) >= 4 and tok.isalpha():
+                slips.append(" ".join([*toks[:i], _typo(tok), *toks[i + 1 :]]))
+    return list(dict.fromkeys(names + slips))
+
+
+def _front_doors(kb: KnowledgeBase, name: str, ask_too: bool) -> dict[str, object]:
+    """What show, search, ask, plan (symptom, treatment, medicine) and the wizard make of
+    one typed name: a concept id, or ("refused", suggestions)."""
+    from smanav.browse import show_concept
+    from smanav.errors import InvalidInput
+    from smanav.medicines import resolve_medicine
+    from smanav.names import whole_name
+    from smanav.plan import parse_profile
+    from smanav.search import ask
+    from smanav.search.retrieve import find
+    from smanav.web.wizard import form_to_profile, form_values
+
+    out: dict[str, object] = {}
+    try:
+        out["show"] = show_concept(kb, name)["concept"]
+    except NotFound as exc:
+        out["show"] = ("refused", exc.suggestions)
+    found = whole_name(name, find(name, kb, dense=False).mentions)
+    out["search"] = found[0].concept if found else "refused"
+    if ask_too:
+        answer = ask(name, kb, dense=False)
+        out["ask"] = answer["concepts"][0]["concept"] if answer["concepts"] else "refused"
+    for field in ("symptoms", "prior_treatments"):
+        try:
+            got = parse_profile({"age": "3y", field: [name]}, kb)
+            out[field] = getattr(got, field)[0]
+        except InvalidInput as exc:
+            out[field] = ("refused", exc.suggestions)
+    if "," not in name and ";" not in name:  # the wizard's box takes a list
+        values = form_values({"age": "3y", "other_symptoms": name})
+        try:
+            out["wizard"] = parse_profile(form_to_profile(values), kb).symptoms[0]
+        except InvalidInput as exc:
+            out["wizard"] = ("refused", exc.suggestions)
+    concept, _shown = resolve_medicine(kb, name)
+    out["medicine"] = concept.id if concept else "not checked"
+    return out
+
+
+def _disagreements(kb: KnowledgeBase, name: str, ask_too: bool = True) -> list[str]:
+    """How the front doors disagree about one name, in words (empty: they agree)."""
+    from smanav.medicines import CHECKED_KINDS
+    from smanav.models import INTERVENTION_KINDS
+    from smanav.names import NameIndex
+
+    index = NameIndex.for_kb(kb)
+    means = index.candidates(name)
+    doors = _front_doors(kb, name, ask_too)
+    bad: list[str] = []
+
+    def expect(door: str, want: object) -> None:
+        if door in doors and doors[door] != want:
+            bad.append(f"{name!r}: {door} gives {doors[door]!r}, expected {want!r}")
+
+    if not means:
+        expect("show", ("refused", index.suggest(name)))
+        expect("search", "refused")
+        for field, kinds in (("symptoms", {"symptom"}), ("prior_treatments", INTERVENTION_KINDS)):
+            expect(field, ("refused", index.suggest(name, kinds)))
+        expect("wizard", doors.get("symptoms"))
+        return bad
+    first = means[0]
+    expect("show", first.id)
+    expect("search", first.id)
+    expect("ask", first.id)
+    symptom = next((c.id for c in means if c.kind == "symptom"), None)
+    if symptom is not None:
+        expect("symptoms", symptom)
+        expect("wizard", symptom)
+    else:
+        assert isinstance(doors["symptoms"], tuple), (name, doors)
+        expect("wizard", doors["symptoms"])
+    treatment = next((c.id for c in means if c.kind in INTERVENTION_KINDS), None)
+    if treatment is not None and treatment != "alcohol":
+        expect("prior_treatments", treatment)
+    medicine = next((c for c in means if c.kind in CHECKED_KINDS), None)
+    described = " " in name and index.lookup(name) is None  # "oral medicine" names nothing
+    if medicine is not None and medicine.id != "alcohol" and not described:
+        expect("medicine", medicine.id)
+    return bad
+
+
+def test_every_front_door_accepts_the_same_names(kb: KnowledgeBase) -> None:
+    """show, search, plan (--symptom, prior treatments, --medicine) and the wizard read
+    every name, synonym, brand, lay term and lexicon phrase as the same one thing (ask:
+    every concept's own names; the slow run asks them all, typos included)."""
+    own = {n for c in kb.concepts.values() for n in c.all_names}
+    names = _table_names(kb, typos=False)
+    assert len(names) > 800
+    bad = [line for name in names for line in _disagreements(kb, name, name in own)]
+    assert not bad, f"{len(bad)} disagreements:\n" + "\n".join(bad[:40])
+
+
+@pytest.mark.slow
+def test_every_front_door_reads_every_typo_alike(kb: KnowledgeBase) -> None:
+    """The whole table, a one-edit typo of every word of four or more letters included,
+    through every front door (ask too): all give the same concept, or all refuse with
+    the same suggestions."""
+    names = _table_names(kb, typos=True)
+    assert len(names) > 2000
+    bad = [line for name in names for line in _disagreements(kb, name)]
+    assert not bad, f"{len(bad)} disagreements:\n" + "\n".join(bad[:40])

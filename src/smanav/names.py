@@ -16,10 +16,12 @@ index, never scanned.
 
 from __future__ import annotations
 
+import difflib
 import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -47,6 +49,7 @@ __all__ = [
     "stem",
     "stems",
     "str_list",
+    "whole_name",
     "words",
 ]
 
@@ -136,10 +139,15 @@ class _SourceWords:
         self._seen: dict[str, bool] = {}
         self._version = -1
 
+    def version(self) -> int:
+        """Changes when another connection writes to the store."""
+        with self.lock:
+            return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
     def __call__(self, word: str) -> bool:
         quoted = '"' + word.replace('"', '""') + '"'
+        version = self.version()
         with self.lock:
-            version = int(self.conn.execute("PRAGMA data_version").fetchone()[0])
             if version != self._version:
                 self._seen.clear()
                 self._version = version
@@ -163,8 +171,11 @@ class NameIndex:
     """Every name of one knowledge base: exact lookup, resolution, phrases, suggestions.
 
     Built once per knowledge base (`for_kb`); the phrase tables, with HPO's 42 k names,
-    are built on the first question or the first name not known exactly.
+    are built on the first question or the first name not known exactly. What a text
+    names is kept (up to KEEP texts) until the store's sources change.
     """
+
+    KEEP = 4096
 
     def __init__(
         self,
@@ -173,6 +184,7 @@ class NameIndex:
         lexicon: list[LexiconEntry],
         conn: sqlite3.Connection | None = None,
         uses_word: Callable[[str], bool] = lambda _w: False,
+        version: Callable[[], int] = lambda: 0,
     ) -> None:
         self.concepts = concepts
         #: normalised name -> [(concept id, how it names it)], from the store's names
@@ -188,6 +200,11 @@ class NameIndex:
         self._uses_word = uses_word
         self._phrases: Finder | None = None
         self._lock = threading.Lock()
+        self._version = version
+        self._seen: dict[str, tuple[list[Mention], list[dict[str, str]]]] = {}
+        self._seen_version = -1
+        self._suggested: dict[tuple[str, frozenset[str] | None, int, str], list[str]] = {}
+        self._pools: dict[tuple[frozenset[str] | None, str], _Pool] = {}
 
     @classmethod
     def for_kb(cls, kb: _KB) -> NameIndex:
@@ -199,7 +216,9 @@ class NameIndex:
                 if idx is None:
                     words_of = _SourceWords(kb)
                     rows = [(cid, name, via) for cid, name, _norm, via in kb.name_rows]
-                    idx = cls(kb.concepts, rows, load_lexicon(), words_of.conn, words_of)
+                    idx = cls(
+                        kb.concepts, rows, load_lexicon(), words_of.conn, words_of, words_of.version
+                    )
                     _INDEXES[kb] = idx
                     weakref.finalize(kb, words_of.conn.close)
         return idx
@@ -221,13 +240,29 @@ class NameIndex:
         hits = self.exact.get(norm_name(name))
         if not hits:
             return None
-        cid = min(hits, key=lambda h: (VIA_RANK.get(h[1], 9), h[0]))[0]
-        return self.concepts[cid]
+        return self.concepts[_ranked(hits)[0][0]]
 
     # -- questions ---------------------------------------------------------------------
     def find(self, text: str) -> tuple[list[Mention], list[dict[str, str]]]:
-        """Concepts mentioned in `text`, and HPO terms mentioned that no concept covers."""
-        return self.phrases.find(text)
+        """Concepts mentioned in `text`, and HPO terms mentioned that no concept covers.
+
+        A text that is exactly a name too long for the phrase tables (nine words or more)
+        is that name."""
+        self._fresh()
+        with self._lock:
+            seen = self._seen.get(text)
+        if seen is None:
+            mentions, other = self.phrases.find(text)
+            exact = self.exact.get(norm_name(text))
+            if exact and not whole_name(text, mentions):
+                n = len(words(text))
+                mentions = [Mention(cid, text, via, 0, n) for cid, via in _ranked(exact)]
+            seen = (mentions, other)
+            with self._lock:
+                if len(self._seen) >= self.KEEP:
+                    self._seen.clear()
+                self._seen[text] = seen
+        return list(seen[0]), [dict(o) for o in seen[1]]
 
     # -- one typed name ----------------------------------------------------------------
     def candidates(self, text: str) -> list[Concept]:
@@ -237,13 +272,12 @@ class NameIndex:
             return [self.concepts[text.strip()]]
         hits = self.exact.get(norm_name(text))
         if hits:
-            ranked = sorted(hits, key=lambda h: (VIA_RANK.get(h[1], 9), h[0]))
-            return [self.concepts[cid] for cid in dict.fromkeys(c for c, _ in ranked)]
+            return [self.concepts[cid] for cid in dict.fromkeys(c for c, _ in _ranked(hits))]
         return [self.concepts[m.concept] for m in self.whole(text)]
 
     def whole(self, text: str) -> list[Mention]:
         """The mentions when together they name the whole text as one thing, else none."""
-        return _whole(text, self.find(text)[0])
+        return whole_name(text, self.find(text)[0])
 
     def resolve(
         self, text: object, kinds: Collection[str] | None = None, field: str = "name"
@@ -269,30 +303,64 @@ class NameIndex:
     ) -> list[str]:
         """Names close to what was typed, of `kinds` when given, closest first, one per
         concept: concepts some words name (or nearly name) first, then whole-name matches."""
-        ok = [
-            c for c in self.concepts.values() if (kinds is None or c.kind in kinds) and c.id != but
-        ]
-        allowed = {c.id for c in ok}
+        kinds = frozenset(kinds) if kinds is not None else None
+        asked = (text, kinds, limit, but)
+        self._fresh()
+        with self._lock:
+            known = self._suggested.get(asked)
+        if known is not None:
+            return list(known)
+        pool = self._pool(kinds, but)
         out: dict[str, str] = {}
         for m in self.find(text)[0] if text.strip() else []:
-            if m.concept in allowed:
+            if m.concept in pool.allowed:
                 c = self.concepts[m.concept]
                 out.setdefault(m.concept, (closest(m.text, c.all_names, 1, 0) or [c.name])[0])
-        labels: dict[str, tuple[str, str]] = {}
-        for key, hits in self.exact.items():
-            for cid, via in hits:
-                if cid in allowed:
-                    shown = key if via in ("name", "brand", "synonym") else ""
-                    labels.setdefault(key, (cid, shown))
-        for key in closest(text, labels, n=limit * 3):
-            cid, shown = labels[norm_name(key)]
-            c = self.concepts[cid]
-            label = next((n for n in c.all_names if norm_name(n) == shown), c.name)
+        for key in difflib.get_close_matches(norm_name(text), pool.keys, n=limit * 3, cutoff=0.6):
+            cid, label = pool.labels[key]
             out.setdefault(cid, label)
-        return list(out.values())[:limit]
+        found = list(out.values())[:limit]
+        with self._lock:
+            if len(self._suggested) >= self.KEEP:
+                self._suggested.clear()
+            self._suggested[asked] = found
+        return list(found)
+
+    def _fresh(self) -> None:
+        """Forget what texts named when an ingest added words (typos are read anew)."""
+        version = self._version()
+        with self._lock:
+            if version != self._seen_version:
+                self._seen.clear()
+                self._suggested.clear()
+                self._seen_version = version
+
+    def _pool(self, kinds: frozenset[str] | None, but: str) -> _Pool:
+        """The names suggestions are drawn from, per kinds asked (a handful of sets)."""
+        pool = self._pools.get((kinds, but))
+        if pool is None:
+            allowed = {
+                c.id
+                for c in self.concepts.values()
+                if (kinds is None or c.kind in kinds) and c.id != but
+            }
+            labels: dict[str, tuple[str, str]] = {}
+            for cid, name, via in self.rows:
+                if cid in allowed:  # a lay or HPO name is shown as the concept's name
+                    shown = name if via in ("name", "brand", "synonym") else ""
+                    labels.setdefault(norm_name(name), (cid, shown or self.concepts[cid].name))
+            pool = self._pools[(kinds, but)] = _Pool(frozenset(allowed), labels, list(labels))
+        return pool
 
 
-def _whole(text: str, mentions: list[Mention]) -> list[Mention]:
+@dataclass(frozen=True)
+class _Pool:
+    allowed: frozenset[str]
+    labels: dict[str, tuple[str, str]]
+    keys: list[str]
+
+
+def whole_name(text: str, mentions: list[Mention]) -> list[Mention]:
     """The mentions when together they name the whole text as one thing, else none."""
     toks = words(text)
     keys = [stem(w) for w in toks]
@@ -307,3 +375,8 @@ def _whole(text: str, mentions: list[Mention]) -> list[Mention]:
     if not mentions or not content <= covered or len(spans) > 1:
         return []
     return mentions
+
+
+def _ranked(hits: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(concept id, via) best first: by how the name names it, then by id."""
+    return sorted(hits, key=lambda h: (VIA_RANK.get(h[1], 9), h[0]))

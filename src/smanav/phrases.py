@@ -38,8 +38,9 @@ _MAX_PHRASE = 8
 _FUZZY_MIN = 4
 #: The name an HPO id outside smanav's copy of the ontology gets in `other_terms`.
 UNKNOWN_HPO = "not in smanav's copy of HPO"
-#: How a name was matched, best first (a brand is as sure as a name; a typo least).
-VIA_RANK = {"name": 0, "brand": 0, "synonym": 1, "code": 1, "lay": 2, "lexicon": 2, "hpo": 3}
+#: How a name was matched, best first (a brand is as sure as a name; the curated concepts'
+#: own lay terms before the lexicon's phrases; a typo least).
+VIA_RANK = {"name": 0, "brand": 0, "synonym": 1, "code": 1, "lay": 2, "lexicon": 3, "hpo": 3}
 
 
 @dataclass(frozen=True)
