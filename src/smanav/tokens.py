@@ -22,6 +22,7 @@ __all__ = [
     "hpo_ids",
     "norm_name",
     "one_edit",
+    "slug",
     "stem",
     "stems",
     "words",
@@ -117,3 +118,11 @@ def closest(typed: str, options: Iterable[str], n: int = 5, cutoff: float = 0.6)
         by_key.setdefault(norm_name(o), o)
     keys = difflib.get_close_matches(norm_name(typed), list(by_key), n=n, cutoff=cutoff)
     return [by_key[k] for k in keys]
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(name: str) -> str:
+    """An id made of a name ("Vitamin D" → vitamin-d), for concepts extraction proposes."""
+    return _SLUG.sub("-", norm_name(name)).strip("-") or "x"

@@ -27,19 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from ..kb import KnowledgeBase, data_root, read_yaml
-from ..names import NameIndex, norm_name
+from ..names import NameIndex
 from ..text import WordBreaker
+from ..tokens import slug
 from .vocabulary import KIND_AS, grammar, term_variants, vocabulary
 
 __all__ = ["Entry", "Lexicon", "LexiconSpec", "english_words", "match_form", "rules", "slug"]
 
 #: Kinds never reported as mentions: headings name care domains, not things.
 SKIPPED_KINDS = frozenset({"care_domain"})
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def slug(name: str) -> str:
-    return _SLUG.sub("-", norm_name(name)).strip("-") or "x"
 
 
 def match_form(text: str) -> str:

@@ -231,7 +231,7 @@ def drug_like(name: str, info: dict[str, Any]) -> bool:
 @lru_cache(maxsize=1)
 def not_in_relations() -> frozenset[str]:
     """Concept ids of class words that never carry a relation."""
-    from .lexicon import slug
+    from ..tokens import slug
 
     return frozenset(slug(n) for n in vocabulary()["not_in_relations"])
 
