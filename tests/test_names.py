@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from smanav.errors import NotFound
 from smanav.kb import KnowledgeBase
@@ -135,7 +137,7 @@ def _front_doors(kb: KnowledgeBase, name: str, ask_too: bool) -> dict[str, objec
             out[field] = getattr(got, field)[0]
         except InvalidInput as exc:
             out[field] = ("refused", exc.suggestions)
-    if "," not in name and ";" not in name:  # the wizard's box takes a list
+    if name.strip() and "," not in name and ";" not in name:  # the box takes a list
         values = form_values({"age": "3y", "other_symptoms": name})
         try:
             out["wizard"] = parse_profile(form_to_profile(values), kb).symptoms[0]
@@ -321,3 +323,21 @@ def test_a_word_the_sources_use_is_never_read_as_a_typo(kb: KnowledgeBase) -> No
     assert in_memory({"a": "Nothing about it here."}).resolve("baclofin").id == "baclofen"
     with pytest.raises(NotFound):
         in_memory({"a": "Baclofin is a word this source uses."}).resolve("baclofin")
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(["too much spit", "type 2", "Spinraza", "curved back", "droolng"]).map(
+            lambda s: s.upper()
+        ),
+        st.text(alphabet="abcdefghilmnoprstuvy ", min_size=3, max_size=25),
+    )
+)
+def test_any_text_is_read_alike_or_refused_alike(kb: KnowledgeBase, text: str) -> None:
+    """Whatever is typed, every front door gives the same concept or refuses (exit 2 /
+    422, with the same suggestions), never an error of its own."""
+    assert _disagreements(kb, text, ask_too=False) == []
