@@ -100,7 +100,7 @@ def test_fhir_and_cds_say_the_new_names(plan: dict[str, Any], kb: KnowledgeBase)
 
 
 def test_openapi_documents_the_statuses() -> None:
-    from smanav.web.docs import OPTION
+    from smanav.web.openapi import OPTION
 
     status = OPTION["properties"]["status"]
     assert status["enum"] == list(STATUSES)

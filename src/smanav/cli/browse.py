@@ -191,12 +191,20 @@ def symptoms(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def sources(as_json: JsonOpt = False) -> None:
-    """List every source with its publisher, date and how many statements rest on it."""
-    from ..browse import sources_list
+def sources(
+    limit: Annotated[
+        int,
+        typer.Option(help="Sources per page (as GET /api/sources?limit=).", min=1, max=200),
+    ] = 25,
+    offset: Annotated[int, typer.Option(help="Sources to skip.", min=0, max=1_000_000)] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List every source with its publisher, date, how many statements rest on it, and
+    where a newer source says something different (the same dict as GET /api/sources)."""
+    from ..browse import sources_view
     from ..kb import source_when
 
-    result = sources_list(kb())
+    result = sources_view(kb(), limit, offset)
     if as_json:
         emit_json(result)
         return
@@ -212,6 +220,22 @@ def sources(as_json: JsonOpt = False) -> None:
             str(s["statements"]),
         )
     out.print(table)
+    for s in result["sources"]:
+        for fact in s["stale"]:
+            newer = "; ".join(f"{b['text']} ({b['date']})" for b in fact["newer"])
+            out.print(
+                f"[yellow]Newer source:[/] {escape(s['title'])} says "
+                f"“{escape(fact['text'])}” ({fact['date']}); later: {escape(newer)}"
+            )
+    shown = len(result["sources"])
+    if shown < result["total"]:
+        first = result["offset"] + 1 if shown else result["offset"]
+        out.print(
+            f"[dim]Sources {first}–{result['offset'] + shown} of {result['total']}; "
+            f"the next: smanav sources --offset {result['offset'] + limit}[/]"
+            if result["next"]
+            else f"[dim]Sources {first}–{result['offset'] + shown} of {result['total']}.[/]"
+        )
     disclaimer()
 
 
