@@ -523,7 +523,7 @@ def test_smanav_serve_starts_the_site(tmp_path: Path) -> None:
     import time
     import urllib.request
 
-    from smanav.web.testing import free_port
+    from webtools import free_port
 
     db = tmp_path / "kb" / "smanav.db"
     db.parent.mkdir()
