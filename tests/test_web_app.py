@@ -956,3 +956,40 @@ def test_serve_on_a_busy_port_says_so_and_exits_2(cli: Any) -> None:
 def test_serve_on_a_bad_host_name_says_so_and_exits_2(cli: Any) -> None:
     result = cli("serve", "--host", "no-such-host.invalid", "--port", "8")
     assert result.code == 2 and "--host" in result.stderr
+
+
+def _web_imports() -> dict[str, set[str]]:
+    """Which smanav.web modules each smanav.web module imports (at any depth in it)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "src"
+    graph: dict[str, set[str]] = {}
+    for path in sorted((root / "smanav" / "web").rglob("*.py")):
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        package = parts[:-1]
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                target = ".".join([*base, *(node.module or "").split(".")]).strip(".")
+                found.update([target] + [f"{target}.{a.name}" for a in node.names])
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+        graph[name] = {m for m in found if m.startswith("smanav.web")} - {name}
+    # ``from . import ehr`` names the module ehr; a package's own ancestors always load first.
+    for name, deps in graph.items():
+        graph[name] = {d for d in deps if d in graph and not name.startswith(d + ".")}
+    return graph
+
+
+def test_the_web_package_has_no_import_cycle() -> None:
+    """Routers import deps, errors and templating; only the factory imports the routers."""
+    from graphlib import TopologicalSorter
+
+    graph = _web_imports()
+    TopologicalSorter(graph).prepare()  # raises CycleError naming the cycle
+    assert "smanav.web.app" in graph["smanav.web"]
+    importers = sorted(m for m, deps in graph.items() if "smanav.web.app" in deps)
+    assert importers == ["smanav.web"]
+    assert graph["smanav.web.routers.api"] >= {"smanav.web.deps"}
