@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from smanav.kb import KnowledgeBase
 from smanav.web import create_app
+from smanav.web.schemas import RESPONSE_MODELS
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +42,16 @@ def api_json(client: TestClient, path: str, status: int = 200, **params: Any) ->
     return response.json()
 
 
+def described(template: str, data: Any, method: str = "get") -> None:
+    """The answer is what the OpenAPI document says (its pydantic model accepts it)."""
+    RESPONSE_MODELS[(template, method)].model_validate(data)
+
+
 def test_treatments(cli, client: TestClient) -> None:  # type: ignore[no-untyped-def]
     mine = cli_json(cli, "treatments")
     assert mine == api_json(client, "/api/treatments") == api_json(client, "/treatments.json")
     assert len(mine["treatments"]) > 20
+    described("/api/treatments", mine)
 
 
 @pytest.mark.parametrize("domain", ["breathing", "spine", "Symptom medicines", "rehab"])
@@ -53,6 +60,7 @@ def test_treatments_by_domain(cli, client: TestClient, domain: str) -> None:  # 
     assert mine == api_json(client, "/api/treatments", domain=domain)
     assert mine == api_json(client, "/treatments.json", domain=domain)
     assert {t["domain"] for t in mine["treatments"]} == {mine["domain"]}
+    described("/api/treatments", mine)
 
 
 def test_a_bad_domain_is_the_same_error(cli, client: TestClient) -> None:  # type: ignore[no-untyped-def]
@@ -64,6 +72,7 @@ def test_a_bad_domain_is_the_same_error(cli, client: TestClient) -> None:  # typ
 def test_symptoms(cli, client: TestClient) -> None:  # type: ignore[no-untyped-def]
     mine = cli_json(cli, "symptoms")
     assert mine == api_json(client, "/api/symptoms") == api_json(client, "/symptoms.json")
+    described("/api/symptoms", mine)
 
 
 def assert_twin(mine: dict[str, Any], twin: dict[str, Any]) -> None:
@@ -80,6 +89,7 @@ def test_sources_has_the_stale_notices_of_the_api(cli, client: TestClient) -> No
     assert_twin(mine, api_json(client, "/sources.json"))
     assert {"facts", "stale"} <= set(mine["sources"][0])
     assert "stale_count" in mine and mine["total"] > len(mine["sources"]) == mine["limit"]
+    described("/api/sources", mine)
 
 
 @pytest.mark.parametrize(("limit", "offset"), [(1, 1), (7, 140), (200, 0)])
@@ -94,6 +104,7 @@ def test_every_source_is_in_one_page_of_200_and_some_are_stale(cli) -> None:  # 
     mine = cli_json(cli, "sources", "--limit", "200")
     assert mine["next"] is None and len(mine["sources"]) == mine["total"]
     assert mine["stale_count"] == sum(len(s["stale"]) for s in mine["sources"]) > 0
+    described("/api/sources", mine)
 
 
 def _names(kb: KnowledgeBase) -> list[str]:
@@ -110,6 +121,7 @@ def test_show_a_symptom_has_by_domain_like_the_api(cli, client: TestClient) -> N
     assert mine == api_json(client, "/symptoms/drooling.json")
     groups = {g["domain"] for g in mine["by_domain"]}
     assert "symptom-medicines" in groups
+    described("/api/symptoms/{name}", mine)
 
 
 def test_show_a_medicine_is_its_page_and_api_answer(cli, client: TestClient) -> None:  # type: ignore[no-untyped-def]
@@ -117,6 +129,7 @@ def test_show_a_medicine_is_its_page_and_api_answer(cli, client: TestClient) -> 
     assert mine == api_json(client, "/api/treatments/nusinersen")
     assert mine == api_json(client, "/treatments/nusinersen.json")
     assert "by_domain" not in mine
+    described("/api/treatments/{name}", mine)
 
 
 @settings(
@@ -135,6 +148,9 @@ def test_show_any_name_is_the_api_answer(cli, client: TestClient, kb: KnowledgeB
     if concept.kind == "symptom":
         assert client.get(f"/api/symptoms/{name}").json() == mine
         assert "by_domain" in mine
+        described("/api/symptoms/{name}", mine)
+    elif result.code == 0:
+        described("/api/treatments/{name}", mine)
 
 
 def test_show_an_unknown_name_is_the_same_error(cli, client: TestClient) -> None:  # type: ignore[no-untyped-def]
@@ -148,6 +164,7 @@ def test_search(cli, client: TestClient, query: str) -> None:  # type: ignore[no
     mine = cli_json(cli, "search", query)
     assert mine == api_json(client, "/api/search", q=query)
     assert mine == api_json(client, "/search.json", q=query)
+    described("/api/search", mine)
 
 
 @pytest.mark.parametrize("question", ["What helps with drooling?", "What is Spinraza?"])
@@ -157,6 +174,7 @@ def test_ask(cli, client: TestClient, question: str) -> None:  # type: ignore[no
     assert mine == api_json(client, "/ask.json", q=question)
     posted = client.post("/api/ask", json={"question": question})
     assert posted.status_code == 200 and posted.json() == mine
+    described("/api/ask", mine)
 
 
 PROFILES = [
@@ -173,6 +191,7 @@ def test_plan(cli, client: TestClient, tmp_path: Path, profile: dict[str, Any]) 
     response = client.post("/api/plan", json=profile)
     assert response.status_code == 200 and response.json() == mine
     assert mine["options"]
+    described("/api/plan", mine, "post")
 
 
 def test_a_bad_plan_is_the_same_error(cli, client: TestClient, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
