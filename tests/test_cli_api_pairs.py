@@ -200,3 +200,38 @@ def test_a_bad_plan_is_the_same_error(cli, client: TestClient, tmp_path: Path) -
     mine = cli_json(cli, "plan", "--profile", str(path), code=2)
     response = client.post("/api/plan", json={"age": "8m", "functional_status": "flying"})
     assert response.status_code == 422 and response.json() == mine
+
+
+def test_sources_pages_alike_in_the_terminal(cli) -> None:  # type: ignore[no-untyped-def]
+    from smanav import browse
+    from smanav.cli import browse as cli_browse
+
+    assert (cli_browse.SOURCES_PAGE, cli_browse.SOURCES_MAX_PAGE) == (
+        browse.SOURCES_PAGE,
+        browse.SOURCES_MAX_PAGE,
+    )
+    first = cli("sources")
+    assert first.code == 0 and "Sources 1–25 of " in first.stdout
+    assert "the next: smanav sources --offset 25" in first.stdout
+    total = json.loads(cli("sources", "--json").stdout)["total"]
+    last = cli("sources", "--limit", "7", "--offset", str(total - 3))
+    assert f"Sources {total - 2}–{total} of {total}." in last.stdout
+    every = " ".join(cli("sources", "--limit", "200").stdout.split())
+    assert "Newer dated facts exist: Treatment (spinal muscular atrophy) (2020-06-16)" in every
+    assert "Later: “" in every and "Sources 1–" not in every
+
+
+@pytest.mark.parametrize(
+    ("args", "params"),
+    [
+        (("--limit", "0"), {"limit": 0}),
+        (("--limit", "201"), {"limit": 201}),
+        (("--offset", "-1"), {"offset": -1}),
+    ],
+)
+def test_a_bad_page_is_refused_by_both(cli, client: TestClient, args, params) -> None:  # type: ignore[no-untyped-def]
+    result = cli("sources", *args)
+    assert result.code == 2 and "Traceback" not in result.stderr
+    assert ("limit" if "limit" in params else "offset") in result.stderr
+    error = api_json(client, "/api/sources", 422, **params)["error"]
+    assert error["field"] == f"query.{next(iter(params))}"

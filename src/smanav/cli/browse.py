@@ -190,12 +190,19 @@ def symptoms(as_json: JsonOpt = False) -> None:
     disclaimer()
 
 
+#: As ``browse.SOURCES_PAGE`` and ``SOURCES_MAX_PAGE`` (the API's defaults; a test
+#: compares them), written out so ``smanav --help`` does not import the knowledge base.
+SOURCES_PAGE, SOURCES_MAX_PAGE = 25, 200
+
+
 @app.command()
 def sources(
     limit: Annotated[
         int,
-        typer.Option(help="Sources per page (as GET /api/sources?limit=).", min=1, max=200),
-    ] = 25,
+        typer.Option(
+            help="Sources per page (as GET /api/sources?limit=).", min=1, max=SOURCES_MAX_PAGE
+        ),
+    ] = SOURCES_PAGE,
     offset: Annotated[int, typer.Option(help="Sources to skip.", min=0, max=1_000_000)] = 0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -222,19 +229,22 @@ def sources(
     out.print(table)
     for s in result["sources"]:
         for fact in s["stale"]:
-            newer = "; ".join(f"{b['text']} ({b['date']})" for b in fact["newer"])
+            later = "; ".join(f"“{b['text']}” ({b['date'] or 'undated'})" for b in fact["newer"])
             out.print(
-                f"[yellow]Newer source:[/] {escape(s['title'])} says "
-                f"“{escape(fact['text'])}” ({fact['date']}); later: {escape(newer)}"
+                f"[yellow]Newer dated facts exist:[/] {escape(s['title'])} "
+                f"({fact['date'] or 'undated'}) says “{escape(fact['text'])}”. "
+                f"Later: {escape(later)}"
             )
-    shown = len(result["sources"])
+    shown, start = len(result["sources"]), result["offset"]
     if shown < result["total"]:
-        first = result["offset"] + 1 if shown else result["offset"]
+        more = f" --limit {limit}" if limit != SOURCES_PAGE else ""
         out.print(
-            f"[dim]Sources {first}–{result['offset'] + shown} of {result['total']}; "
-            f"the next: smanav sources --offset {result['offset'] + limit}[/]"
-            if result["next"]
-            else f"[dim]Sources {first}–{result['offset'] + shown} of {result['total']}.[/]"
+            f"[dim]Sources {start + 1}–{start + shown} of {result['total']}"
+            + (
+                f"; the next: smanav sources{more} --offset {start + limit}[/]"
+                if result["next"]
+                else ".[/]"
+            )
         )
     disclaimer()
 
