@@ -22,7 +22,6 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from .._version import __version__
-from . import ehr
 from .body import MAX_INT_DIGITS, MAX_JSON_DEPTH, check_json
 from .deps import KBHolder, get_kb, json_object
 from .errors import error_body, error_response, install_handlers
@@ -93,6 +92,10 @@ def warm(app: FastAPI) -> None:
 
 def create_app(db_path: str | Path | None = None) -> FastAPI:
     """The whole site over the knowledge base at ``db_path`` (default: the user's)."""
+    # Here, not at the top: an ehr.py that still imports get_kb from this module (as it
+    # did before deps.py) must find it loaded.
+    from . import ehr
+
     pdf = PdfPool()
 
     @contextlib.asynccontextmanager
