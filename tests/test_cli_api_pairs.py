@@ -235,3 +235,27 @@ def test_a_bad_page_is_refused_by_both(cli, client: TestClient, args, params) ->
     assert ("limit" if "limit" in params else "offset") in result.stderr
     error = api_json(client, "/api/sources", 422, **params)["error"]
     assert error["field"] == f"query.{next(iter(params))}"
+
+
+@pytest.mark.parametrize("name", ["fda", "smn1", "care-team"])
+def test_show_any_other_concept_is_its_page(cli, client: TestClient, name: str) -> None:  # type: ignore[no-untyped-def]
+    mine = cli_json(cli, "show", name)
+    assert mine == api_json(client, f"/api/treatments/{name}")
+    assert mine == api_json(client, f"/concepts/{name}.json")
+    described("/api/treatments/{name}", mine)
+
+
+def test_the_wizard_plan_is_the_cli_plan(cli, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    """The plan page's JSON twin (the form's fields) and the CLI's flags: one plan."""
+    flags = ("--age", "8m", "--type", "1", "--status", "non-sitter", "--symptom", "drooling")
+    mine = cli_json(cli, "plan", *flags, "--medication", "Robinul", "--medication", "baclofen")
+    form = {
+        "age": "8m",
+        "sma_type": "1",
+        "functional_status": "non-sitter",
+        "symptoms": "drooling",
+        "medications": "Robinul, baclofen",
+    }
+    response = client.post("/plan.json", data=form)
+    assert response.status_code == 200 and response.json() == mine
+    assert mine["medicines"]["checked"]
