@@ -170,7 +170,7 @@ def test_cpu_bound_endpoints_never_run_on_the_event_loop() -> None:
 
     from fastapi.routing import APIRoute
 
-    from smanav.web import api, pages
+    from smanav.web.routers import api, pages
 
     paths = {"/api/search", "/api/ask", "/api/treatments", "/api/symptoms", "/search", "/ask"}
     every = [*api.router.routes, *pages.router.routes]

@@ -190,13 +190,28 @@ def symptoms(as_json: JsonOpt = False) -> None:
     disclaimer()
 
 
+#: As ``browse.SOURCES_PAGE`` and ``SOURCES_MAX_PAGE`` (the API's defaults; a test
+#: compares them), written out so ``smanav --help`` does not import the knowledge base.
+SOURCES_PAGE, SOURCES_MAX_PAGE = 25, 200
+
+
 @app.command()
-def sources(as_json: JsonOpt = False) -> None:
-    """List every source with its publisher, date and how many statements rest on it."""
-    from ..browse import sources_list
+def sources(
+    limit: Annotated[
+        int,
+        typer.Option(
+            help="Sources per page (as GET /api/sources?limit=).", min=1, max=SOURCES_MAX_PAGE
+        ),
+    ] = SOURCES_PAGE,
+    offset: Annotated[int, typer.Option(help="Sources to skip.", min=0, max=1_000_000)] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List every source with its publisher, date, how many statements rest on it, and
+    where a newer source says something different (the same dict as GET /api/sources)."""
+    from ..browse import sources_view
     from ..kb import source_when
 
-    result = sources_list(kb())
+    result = sources_view(kb(), limit, offset)
     if as_json:
         emit_json(result)
         return
@@ -212,6 +227,25 @@ def sources(as_json: JsonOpt = False) -> None:
             str(s["statements"]),
         )
     out.print(table)
+    for s in result["sources"]:
+        for fact in s["stale"]:
+            later = "; ".join(f"“{b['text']}” ({b['date'] or 'undated'})" for b in fact["newer"])
+            out.print(
+                f"[yellow]Newer dated facts exist:[/] {escape(s['title'])} "
+                f"({fact['date'] or 'undated'}) says “{escape(fact['text'])}”. "
+                f"Later: {escape(later)}"
+            )
+    shown, start = len(result["sources"]), result["offset"]
+    if shown < result["total"]:
+        more = f" --limit {limit}" if limit != SOURCES_PAGE else ""
+        out.print(
+            f"[dim]Sources {start + 1}–{start + shown} of {result['total']}"
+            + (
+                f"; the next: smanav sources{more} --offset {start + limit}[/]"
+                if result["next"]
+                else ".[/]"
+            )
+        )
     disclaimer()
 
 

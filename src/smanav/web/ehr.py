@@ -24,7 +24,7 @@ from ..fhir import BASE
 from ..kb import KnowledgeBase
 from ..models import CareDomain, Concept
 from ..settings import settings
-from .app import get_kb, json_object
+from .deps import get_kb, json_object
 from .templating import concept_url, json_response
 
 __all__ = ["cards_from_plan", "check_id", "check_json", "profile_from_fhir", "read_fhir", "router"]
