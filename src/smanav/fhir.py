@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from .citations import citation_line, source_when
 from .errors import SmanavError
 from .kb import KnowledgeBase
 from .models import ConceptKind
@@ -151,19 +152,9 @@ def _concept(name: str, codes: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _cite_text(ev: dict[str, Any]) -> str:
-    when = ev.get("date") or (
-        f"content {ev['content_year']}, checked {ev.get('retrieved')}"
-        if ev.get("content_year")
-        else f"checked {ev.get('retrieved')}"
-    )
-    where = (
-        f"characters {ev['start']}-{ev['end']}"
-        if ev.get("start") is not None
-        else f"section {ev.get('section')}"
-    )
-    quote = f': "{" ".join(ev["quote"].split())}"' if ev.get("quote") else ""
-    grade = ", secondary source" if ev.get("grade") == "secondary" else ""
-    return f"{ev['title']} ({ev['publisher']}, {when}{grade}; {where}){quote}"
+    """A citation line (as every output words it) with its quote."""
+    quote = f": “{' '.join(ev['quote'].split())}”" if ev.get("quote") else ""
+    return citation_line(ev) + quote
 
 
 def _activity(o: dict[str, Any]) -> dict[str, Any]:
@@ -306,9 +297,7 @@ def _computable(rid: str) -> str:
 
 def _source_artifact(kb: KnowledgeBase, sid: str, section: str | None, kind: str) -> dict[str, Any]:
     src = kb.sources[sid]
-    when = src.last_updated.isoformat() if src.last_updated else f"checked {src.retrieved}"
-    if src.content_year:
-        when = f"content {src.content_year}, {when}"
+    when = source_when(kb.source_fields(sid))
     display = f"{src.title}, {src.publisher} ({when})" + (f"; section {section}" if section else "")
     out: dict[str, Any] = {"type": kind, "display": display}
     if src.url:

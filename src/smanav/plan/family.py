@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from ..kb import source_when
+from ..citations import source_when
 from .status import NEEDS_REVIEW, NOT_OFFERED, TO_DISCUSS
 
 __all__ = ["family_text", "family_view", "glossary", "plain_words", "say_date"]
