@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from smanav.errors import InvalidInput
 from smanav.web import create_app
-from smanav.web.ehr import profile_from_fhir
+from smanav.fhir import profile_from_fhir
 
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
 SNOMED = "http://snomed.info/sct"
