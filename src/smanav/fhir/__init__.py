@@ -15,7 +15,14 @@ from .cds import DISCOVERY, SERVICE_ID, cards_from_plan, patient_view, prefetche
 from .checks import check_id, check_json
 from .codes import BASE, EXT, REQUIRED_CODES, SYSTEMS, check_codes, validate
 from .plandefinition import plan_definitions
-from .read import care_plan_from_fhir, load_fhir, plan_from_fhir, profile_from_fhir, read_fhir
+from .read import (
+    care_plan_for,
+    care_plan_from_fhir,
+    load_fhir,
+    plan_from_fhir,
+    profile_from_fhir,
+    read_fhir,
+)
 
 __all__ = [
     "BASE",
@@ -25,6 +32,7 @@ __all__ = [
     "SERVICE_ID",
     "SYSTEMS",
     "care_plan",
+    "care_plan_for",
     "care_plan_from_fhir",
     "cards_from_plan",
     "check_codes",

@@ -36,6 +36,7 @@ from .record import (
 )
 
 __all__ = [
+    "care_plan_for",
     "care_plan_from_fhir",
     "load_fhir",
     "plan_from_fhir",
@@ -286,11 +287,15 @@ def plan_from_fhir(
 def care_plan_from_fhir(
     doc: Any, kb: KnowledgeBase, today: dt.date | None = None
 ) -> dict[str, Any]:
-    """A CarePlan for one FHIR document: about its Patient, with the notes on what was
-    read but not used."""
+    """A CarePlan for one FHIR document (see ``care_plan_for``)."""
+    return care_plan_for(*plan_from_fhir(doc, kb, today))
+
+
+def care_plan_for(plan: dict[str, Any], notes: list[str], pid: str | None) -> dict[str, Any]:
+    """The plan's CarePlan about the record's Patient, with the notes on what was read
+    from the record but not used."""
     from .careplan import care_plan
 
-    plan, notes, pid = plan_from_fhir(doc, kb, today)
     result = care_plan(plan)
     if pid is not None:
         result["subject"] = {**result.get("subject", {}), "reference": f"Patient/{pid}"}
