@@ -4,11 +4,15 @@ source reads the same in every output, and no output ever says "None"."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from markupsafe import escape
 
 from smanav.citations import (
     UNDATED,
@@ -21,7 +25,9 @@ from smanav.citations import (
     short_cite,
     source_when,
 )
+from smanav.fhir import cards_from_plan, care_plan, plan_definitions
 from smanav.kb import KnowledgeBase
+from smanav.plan import make_plan, render_html, render_markdown
 
 _ISO_DAY = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2100, 12, 31)).map(
     dt.date.isoformat
@@ -149,3 +155,95 @@ def test_every_source_in_the_knowledge_base_is_worded_without_none(kb: Knowledge
         assert "None" not in said, sid
     relaxants = kb.source_fields("smant-muscle-relaxants")
     assert source_when(relaxants) == UNDATED, "the Muscle Relaxants article states no date"
+
+
+# --- the same source, worded the same in every output -----------------------------------
+PROFILE = {"age_months": "3y", "sma_type": 2, "symptoms": ["stiff muscles"]}
+_NONE = re.compile(r"\b(?:checked|updated|content|dated|date)\s+None\b|\(None\)|,\s*None\b")
+
+
+def _html(text: str) -> str:
+    """Text as the autoescaping templates write it."""
+    return str(escape(text))
+
+
+def _near(text: str, first: str, then: str, within: int = 400) -> bool:
+    """``then`` follows some occurrence of ``first`` closely (the same citation)."""
+    start = text.find(first)
+    while start != -1:
+        if then in text[start : start + len(first) + within]:
+            return True
+        start = text.find(first, start + 1)
+    return False
+
+
+def test_every_output_words_a_sources_date_the_same_and_never_none(
+    kb: KnowledgeBase, cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = make_plan(PROFILE, kb)
+    when = {s["source"]: source_when(kb.source_fields(s["source"])) for s in plan["sources"]}
+    kinds = {w.split()[0] for w in when.values()}
+    assert {"date", "content", "checked"} <= kinds, "undated, content-year and checked sources"
+    assert when["smant-muscle-relaxants"] == UNDATED
+
+    markdown = render_markdown(plan)
+    page = render_html(plan)
+    care = care_plan(plan)
+    care_notes = [n["text"] for n in care["note"]]
+    for sid, said in when.items():
+        src = kb.sources[sid]
+        assert plan["sources"][[s["source"] for s in plan["sources"]].index(sid)]["dated"] == said
+        line = f"{escape_markdown(src.title)} — {escape_markdown(src.publisher)} — {said}"
+        assert line in markdown, line
+        assert _near(page, _html(src.title), _html(said)), (sid, said)
+        assert (
+            f"Source: {src.title}, {src.publisher}, {said}" + (f", {src.url}" if src.url else "")
+            in care_notes
+        ), sid
+
+    # FHIR PlanDefinitions and CDS cards: each source named with its date in the same words.
+    definitions = plan_definitions(kb)
+    displays = [
+        a["display"] for e in definitions["entry"] for a in e["resource"]["relatedArtifact"]
+    ]
+    relaxants = kb.sources["smant-muscle-relaxants"]
+    assert any(f"{relaxants.title}, {relaxants.publisher} ({UNDATED})" in d for d in displays)
+    for sid, src in kb.sources.items():
+        for d in displays:
+            if f"{src.title}, {src.publisher} (" in d:
+                assert f"{src.title}, {src.publisher} ({source_when(kb.source_fields(sid))})" in d
+    by_label = {
+        f"{s.title} ({s.publisher}, {source_when(kb.source_fields(s.id))})"
+        for s in kb.sources.values()
+    }
+    cards = cards_from_plan(
+        make_plan({"age_months": "30y", "medications": ["Valium"]}, kb), kb, "https://x.org"
+    )
+    labels = {c["source"]["label"] for c in cards} - {"smanav (SMA Navigator)"}
+    assert labels and labels <= by_label
+
+    # The terminal (`smanav show`, `smanav plan`) and the web page of the same symptom.
+    shown = " ".join(cli("show", "spasticity").stdout.split())
+    assert f"{relaxants.title} · {relaxants.publisher} · {UNDATED}" in shown
+    terminal_plan = cli("plan", "--age", "3y", "--type", "2", "--symptom", "stiff muscles")
+    assert terminal_plan.code == 0 and terminal_plan.stdout == markdown
+
+    from fastapi.testclient import TestClient
+
+    from smanav.web import create_app
+
+    monkeypatch.setenv("SMANAV_DB", str(db_path))
+    symptom_page = TestClient(create_app()).get("/symptoms/spasticity").text
+    assert _near(symptom_page, _html(relaxants.title), f"{relaxants.publisher}, {UNDATED}")
+
+    outputs = {
+        "markdown": markdown,
+        "html": page,
+        "careplan": json.dumps(care, ensure_ascii=False),
+        "plandefinitions": json.dumps(definitions, ensure_ascii=False),
+        "cds": json.dumps(cards, ensure_ascii=False),
+        "terminal": shown,
+        "page": symptom_page,
+    }
+    for name, text in outputs.items():
+        assert not _NONE.search(text), (name, _NONE.search(text))

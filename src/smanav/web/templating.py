@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..browse import DOMAIN_NAMES
-from ..citations import SECTION_TITLES, citation_line, concept_url
+from ..citations import SECTION_TITLES, citation_line, concept_url, source_when
 from ..settings import DISCLAIMER
 
 __all__ = [
@@ -106,6 +106,7 @@ def _env() -> Any:
         DOMAIN_NAMES={str(k): v for k, v in DOMAIN_NAMES.items()},
         concept_url=concept_url,
         citation_line=citation_line,
+        source_when=source_when,
     )
     env.filters["quote_text"] = _quote_text
     env.filters["blocks"] = _blocks
