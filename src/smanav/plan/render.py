@@ -255,6 +255,12 @@ def _md_family(fam: dict[str, Any]) -> list[str]:
                 where = f" *From {_md(n['where'])}.*" if n["where"] else ""
                 lines.append(f"  - {mark}{_md(n['text'])}{where}")
         lines.append("")
+    if fam["cautions"]:
+        lines += ["### Safety cautions to go through", ""]
+        for c in fam["cautions"]:
+            where = f" *From {_md(c['where'])}.*" if c["where"] else ""
+            lines.append(f"- **{_md(', '.join(c['names']))}:** {_md(c['text'])}{where}")
+        lines.append("")
     lines += ["### The options, by area of care", ""]
     for d in fam["domains"]:
         lines += [f"#### {_md(d['name'])}", ""]
