@@ -10,10 +10,19 @@ the web app only routes to these functions, and ``smanav plan --fhir FILE`` uses
 
 from __future__ import annotations
 
-from .careplan import care_plan
+from .careplan import ACTIVITY_STATUS, care_plan
 from .cds import DISCOVERY, SERVICE_ID, cards_from_plan, patient_view, prefetched
 from .checks import check_id, check_json
-from .codes import BASE, EXT, REQUIRED_CODES, SYSTEMS, check_codes, validate
+from .codes import (
+    BASE,
+    EXT,
+    REQUIRED_CODES,
+    SUBJECT_DISPLAY,
+    SYSTEMS,
+    check_codes,
+    codeable_concept,
+    validate,
+)
 from .plandefinition import plan_definitions
 from .read import (
     care_plan_for,
@@ -25,11 +34,13 @@ from .read import (
 )
 
 __all__ = [
+    "ACTIVITY_STATUS",
     "BASE",
     "DISCOVERY",
     "EXT",
     "REQUIRED_CODES",
     "SERVICE_ID",
+    "SUBJECT_DISPLAY",
     "SYSTEMS",
     "care_plan",
     "care_plan_for",
@@ -37,6 +48,7 @@ __all__ = [
     "cards_from_plan",
     "check_codes",
     "check_id",
+    "codeable_concept",
     "check_json",
     "load_fhir",
     "patient_view",
