@@ -7,34 +7,9 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from .kb import source_when
+from .citations import SECTION_TITLES, citation_line
 
-__all__ = ["print_concept", "print_statement"]
-
-SECTION_TITLES = {
-    "what_it_is": "What it is",
-    "for_whom": "Who it is for",
-    "how_it_works": "How it works and how it is given",
-    "side_effects": "Side effects",
-    "cautions": "Cautions and monitoring",
-    "dates": "Approvals and dates",
-    "more": "More",
-    "related": "Mentioned with",
-}
-
-
-def citation_line(ev: dict[str, Any]) -> str:
-    parts = [ev["title"], ev["publisher"]]
-    parts.append(source_when(ev))
-    if ev.get("grade") == "secondary":
-        parts.append("secondary source")
-    if ev.get("url"):
-        parts.append(ev["url"])
-    if ev.get("start") is not None:
-        parts.append(f"characters {ev['start']}-{ev['end']}")
-    if ev.get("section"):
-        parts.append(f"section “{ev['section']}”")
-    return " · ".join(str(p) for p in parts)
+__all__ = ["SECTION_TITLES", "citation_line", "print_concept", "print_statement"]
 
 
 def print_statement(con: Console, st: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from ..kb import source_when
+from ..citations import say_date, source_when
 from .status import NEEDS_REVIEW, NOT_OFFERED, TO_DISCUSS
 
 __all__ = [
@@ -43,21 +43,6 @@ FAMILY_STATUS = {
     NOT_OFFERED: "not offered",
 }
 
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-_ISO = re.compile(r"\b(\d{4})-(\d{2})(?:-\d{2})?\b")
 #: Machine noise that never belongs in family text.
 _NOISE = (
     re.compile(r"\s*\((?:rule|care standard) [^()]*\)"),
@@ -205,17 +190,6 @@ def symptom_words(plan: dict[str, Any], names: str, seen: set[str]) -> str:
         beside = f"{m.group(1)}, {m.group(2)}" if m and lay != name else name.lower()
         out.append(f"{words} ({beside})")
     return ", ".join(out)
-
-
-def say_date(text: str) -> str:
-    """ISO dates as a person says them: "checked 2026-11" → "checked November 2026"
-    (a day is never added; a given day is dropped, the month is enough here)."""
-
-    def month(m: re.Match[str]) -> str:
-        n = int(m.group(2))
-        return f"{_MONTHS[n - 1]} {m.group(1)}" if 1 <= n <= 12 else m.group(0)
-
-    return _ISO.sub(month, text)
 
 
 def _first_sentence(text: str) -> str:

@@ -11,8 +11,8 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..citations import citation_line, escape_markdown
 from ..errors import SmanavError
-from ..kb import source_when
 from ..settings import DISCLAIMER
 from .status import STATUS_BADGES, upgrade_plan
 
@@ -66,8 +66,6 @@ _STATUS_RULES = frozenset(
 _INFO_RULES = frozenset({"already-taken", "same-class", "do-not-combine", BOXED})
 _RULE_AT_END = re.compile(r"\(rule ([^()\s]+)\)\s*$")
 _RULE_IN = re.compile(r"\(rule ([^()\s]+)\)")
-
-_when = source_when
 
 
 def region_line(plan: dict[str, Any]) -> str:
@@ -138,15 +136,8 @@ def fact_region(f: dict[str, Any]) -> str:
 
 
 def citation(ev: dict[str, Any]) -> str:
-    """One line naming where a statement comes from: title, publisher, date, place."""
-    parts = [str(ev["title"]), str(ev["publisher"]), _when(ev)]
-    if ev.get("grade") == "secondary":
-        parts.append("secondary source")
-    if ev.get("start") is not None:
-        parts.append(f"characters {ev['start']}–{ev['end']}")
-    if ev.get("section"):
-        parts.append(f"section “{ev['section']}”")
-    return " · ".join(parts)
+    """One line naming where a statement comes from (the address is shown as a link)."""
+    return citation_line(ev, url=False)
 
 
 #: What "[repaired]" beside a quote means, for readers and screen readers.
@@ -195,13 +186,7 @@ def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- Markdown -----------------------------------------------------------------------
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
-
-
-def _md(text: object) -> str:
-    """Plain text made inert in Markdown (no markup, no raw HTML)."""
-    s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", s)
+_md = escape_markdown
 
 
 def _md_evidence(lines: list[str], evidence: list[dict[str, Any]], indent: str = "") -> None:

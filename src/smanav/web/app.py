@@ -1,7 +1,7 @@
 """The web app's factory: ``create_app`` wires the routers, middleware and handlers.
 
 Pages (``routers.pages``), the JSON API (``routers.api``), the docs page and the
-FHIR / CDS Hooks endpoints (``ehr``) only format what the library returns. What
+FHIR / CDS Hooks endpoints (``routers.ehr``) only format what the library returns. What
 they share lives beside them: ``deps`` (the knowledge base, JSON bodies),
 ``errors`` (one error shape), ``middleware`` (security headers, body limits).
 Routers never import this module. Nothing about a patient is stored: plans are
@@ -28,7 +28,7 @@ from .errors import error_body, error_response, install_handlers
 from .middleware import BODY_TIMEOUT, MAX_BODY_BYTES, BodyGuard, Faults, SecurityHeaders
 from .openapi import describe
 from .pdfpool import PdfPool
-from .routers import api, docs, pages
+from .routers import api, docs, ehr, pages
 from .routers.docs import swagger_dir
 from .templating import STATIC_DIR
 
@@ -92,10 +92,6 @@ def warm(app: FastAPI) -> None:
 
 def create_app(db_path: str | Path | None = None) -> FastAPI:
     """The whole site over the knowledge base at ``db_path`` (default: the user's)."""
-    # Here, not at the top: an ehr.py that still imports get_kb from this module (as it
-    # did before deps.py) must find it loaded.
-    from . import ehr
-
     pdf = PdfPool()
 
     @contextlib.asynccontextmanager
