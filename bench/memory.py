@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 FLOOR = """
 import sqlite3, sys
 from pathlib import Path
-from smanav.ingest import collect_files, read_document
+from smanav.documents import collect_files, read_document
 from smanav.store import split_passages
 conn = sqlite3.connect(sys.argv[1])
 for i, f in enumerate(collect_files([sys.argv[2]])):
