@@ -278,7 +278,7 @@ def _age_words(reason: str, status: str) -> str:
 def _why(o: dict[str, Any], sources: dict[str, dict[str, Any]]) -> tuple[str, str]:
     """One plain sentence on why an option needs review or is not offered, and where
     that comes from."""
-    from .render import status_reasons
+    from .status import status_reasons
 
     cautions = {c["rule"]: c for c in o.get("cautions") or []}
     for r in status_reasons(o):
@@ -301,7 +301,7 @@ def _why(o: dict[str, Any], sources: dict[str, dict[str, Any]]) -> tuple[str, st
 
 def family_view(plan: dict[str, Any]) -> dict[str, Any]:
     """The family summary of a plan, arranged for any format (see the module doc)."""
-    from .render import BOXED
+    from .status import BOXED
 
     sources = {s["source"]: s for s in plan.get("sources") or []}
     seen: set[str] = set()
@@ -380,7 +380,7 @@ def family_view(plan: dict[str, Any]) -> dict[str, Any]:
         if r["field"] in ("age_months", "sma_type", "symptoms", "medications", "breathing_support")
         or (r["field"] in ("feeding", "weight_kg") and r["value"] != "not given")
     ]
-    from .render import REGION_LABELS
+    from .status import REGION_LABELS
 
     region = plan.get("region") or "US"
     about.append({"label": "Labels", "value": REGION_LABELS.get(region, region)})
