@@ -149,3 +149,13 @@ def test_step_names_are_numbered_in_order_and_unique() -> None:
     names = [m.name for m in MIGRATIONS]
     assert names == sorted(set(names))
     assert [int(n[:4]) for n in names] == list(range(1, len(names) + 1))
+
+
+def test_a_review_status_names_exactly_one_target(worked: Path) -> None:
+    from smanav.store import Store
+    from smanav.tables import set_review_status
+
+    with Store(worked) as store, pytest.raises(ValueError, match="exactly one"):
+        set_review_status(store.conn, "rejected", "2026-01-01")
+    with Store(worked) as store, pytest.raises(ValueError, match="exactly one"):
+        set_review_status(store.conn, "rejected", "2026-01-01", item="x", pending_of="y")
