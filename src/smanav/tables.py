@@ -29,6 +29,7 @@ __all__ = [
     "add_document",
     "add_hpo_term",
     "add_ingested",
+    "add_passages",
     "add_source",
     "applied_migrations",
     "migrate",
@@ -192,6 +193,13 @@ def add_document(
         "INSERT INTO documents VALUES (?, ?, ?, ?)",
         (source_id, origin, sha256 or span_sha256(text), text),
     )
+    add_passages(db, source_id, origin, passages)
+
+
+def add_passages(
+    db: sqlite3.Connection, source_id: str, origin: str, passages: Iterable[tuple[int, int, str]]
+) -> None:
+    """Searchable passages (start, end, text) of a source, without its full text."""
     db.executemany(
         "INSERT INTO passage_fts VALUES (?, ?, ?, ?, ?)",
         [(source_id, origin, s, e, t) for s, e, t in passages],
