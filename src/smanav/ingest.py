@@ -6,6 +6,8 @@ mid-batch leaves every document either fully stored or absent. Bad files are
 reported by name and the rest of the batch goes on. With ``workers`` set,
 reading and extraction run on Dask (local processes, or a cluster given by
 ``scheduler``), documents batched per task; all writes stay in this process.
+Reading a file is ``smanav.documents`` (re-exported here for existing callers); the
+rows are written through ``smanav.tables``.
 """
 
 from __future__ import annotations
