@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from smanav._version import __version__
 from smanav.ingest import ingest_paths
 from smanav.review import review_decide, review_list
 from smanav.store import open_kb, open_store
@@ -135,14 +136,18 @@ def test_an_old_database_with_stale_curated_data_is_rebuilt_keeping_user_rows(
 
 def test_steps_run_once(worked: Path) -> None:
     conn = sqlite3.connect(worked)
-    first = conn.execute("SELECT name, applied_at FROM migrations ORDER BY name").fetchall()
+    first = conn.execute("SELECT rowid, name, applied_by FROM migrations ORDER BY name").fetchall()
     conn.close()
     with open_store(worked):
         pass
     conn = sqlite3.connect(worked)
-    assert conn.execute("SELECT name, applied_at FROM migrations ORDER BY name").fetchall() == first
+    assert (
+        conn.execute("SELECT rowid, name, applied_by FROM migrations ORDER BY name").fetchall()
+        == first
+    )
     conn.close()
-    assert [n for n, _ in first] == [m.name for m in MIGRATIONS]
+    assert [n for _, n, _ in first] == [m.name for m in MIGRATIONS]
+    assert {by for _, _, by in first} == {f"smanav {__version__}"}
 
 
 def test_step_names_are_numbered_in_order_and_unique() -> None:

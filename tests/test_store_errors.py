@@ -67,7 +67,7 @@ def _newer(tmp: Path, good: Path) -> Path:
     src, dst = sqlite3.connect(good), sqlite3.connect(path)
     with dst:
         src.backup(dst)
-        dst.execute("INSERT INTO migrations VALUES ('0099_from_a_later_smanav', '2030-01-01')")
+        dst.execute("INSERT INTO migrations VALUES ('0099_from_a_later_smanav', 'smanav 9.0')")
     src.close()
     dst.close()
     return path

@@ -403,8 +403,7 @@ def build(
 def bump_generation(db: sqlite3.Connection) -> None:
     """Call inside any write that changes published knowledge: in-memory copies reload."""
     row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-    gen = int(row[0]) + 1 if row else 1
-    db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(gen),))
+    set_meta(db, {"generation": str(int(row[0]) + 1 if row else 1)})
 
 
 def _kept_texts(path: Path, data: CuratedData) -> dict[str, str]:

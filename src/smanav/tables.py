@@ -11,13 +11,13 @@ change is one new step plus one edited function.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._version import __version__
 from .kb import norm_name, span_sha256
 from .models import Assertion, Concept, Source
 
@@ -130,7 +130,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
-_LEDGER = "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+#: Each step once, with the smanav that ran it. No clock: a build is byte-for-byte
+#: deterministic (two builds of the same data are the same file's rows).
+_LEDGER = "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_by TEXT NOT NULL)"
 
 
 def applied_migrations(db: sqlite3.Connection) -> list[str]:
@@ -156,10 +158,9 @@ def migrate(db: sqlite3.Connection) -> list[str]:
     if not pending:
         return []
     db.execute(_LEDGER)
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     for m in pending:
         m.run(db)
-        db.execute("INSERT INTO migrations VALUES (?, ?)", (m.name, now))
+        db.execute("INSERT INTO migrations VALUES (?, ?)", (m.name, f"smanav {__version__}"))
     return [m.name for m in pending]
 
 
