@@ -30,6 +30,7 @@ __all__ = [
     "add_hpo_term",
     "add_ingested",
     "add_passages",
+    "add_search_entry",
     "add_source",
     "applied_migrations",
     "migrate",
@@ -224,10 +225,14 @@ def add_concept(
         "INSERT INTO names VALUES (?, ?, ?, ?, ?)",
         [(concept.id, n, norm_name(n), t, origin) for n, t in names],
     )
-    db.execute(
-        "INSERT INTO concept_fts VALUES (?, ?, ?)",
-        (concept.id, origin, " ; ".join(n for n, _ in names)),
-    )
+    add_search_entry(db, concept.id, origin, [n for n, _ in names])
+
+
+def add_search_entry(
+    db: sqlite3.Connection, concept_id: str, origin: str, names: list[str]
+) -> None:
+    """The full-text entry that finds a concept by any of its names."""
+    db.execute("INSERT INTO concept_fts VALUES (?, ?, ?)", (concept_id, origin, " ; ".join(names)))
 
 
 def add_assertion(db: sqlite3.Connection, a: Assertion, origin: str) -> None:
