@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from . import JsonOpt, app, db_app, disclaimer, emit_json, err, kb, nonempty, out, state
+from ._app import JsonOpt, app, db_app, disclaimer, emit_json, err, kb, nonempty, out, state
 
 
 # --- db -----------------------------------------------------------------------------

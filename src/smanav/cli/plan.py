@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InvalidInput
-from . import app, disclaimer, err, kb, nonempty, out, write_output
+from ._app import app, disclaimer, err, kb, nonempty, out, write_output
 
 FORMATS = ("json", "markdown", "html", "pdf", "fhir")
 MAX_PROFILE_BYTES = 1_000_000

@@ -26,19 +26,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..kb import KnowledgeBase, data_root, norm_name, read_yaml
+from ..kb import KnowledgeBase, data_root, read_yaml
 from ..text import WordBreaker
-from .vocabulary import KIND_AS, grammar, term_variants, vocabulary
+from .vocabulary import KIND_AS, grammar, slug, term_variants, vocabulary
 
 __all__ = ["Entry", "Lexicon", "LexiconSpec", "english_words", "match_form", "rules", "slug"]
 
 #: Kinds never reported as mentions: headings name care domains, not things.
 SKIPPED_KINDS = frozenset({"care_domain"})
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def slug(name: str) -> str:
-    return _SLUG.sub("-", norm_name(name)).strip("-") or "x"
 
 
 def match_form(text: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..kb import data_root, read_yaml
+from ..kb import data_root, norm_name, read_yaml
 
 __all__ = [
     "Grammar",
@@ -29,6 +29,7 @@ __all__ = [
     "grammar",
     "not_in_relations",
     "plural_forms",
+    "slug",
     "spelling_forms",
     "term_variants",
     "vocabulary",
@@ -228,11 +229,17 @@ def drug_like(name: str, info: dict[str, Any]) -> bool:
     return not (tree and all(t[:3] in mesh_out for t in tree))
 
 
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(name: str) -> str:
+    """A concept id made from a name ("Molded night splint" → molded-night-splint)."""
+    return _SLUG.sub("-", norm_name(name)).strip("-") or "x"
+
+
 @lru_cache(maxsize=1)
 def not_in_relations() -> frozenset[str]:
     """Concept ids of class words that never carry a relation."""
-    from .lexicon import slug
-
     return frozenset(slug(n) for n in vocabulary()["not_in_relations"])
 
 

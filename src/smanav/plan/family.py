@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from ..citations import say_date, source_when
-from .status import NEEDS_REVIEW, NOT_OFFERED, TO_DISCUSS
+from .status import BOXED, NEEDS_REVIEW, NOT_OFFERED, REGION_LABELS, TO_DISCUSS, status_reasons
 
 __all__ = [
     "caution_keys",
@@ -263,7 +263,6 @@ def _why(o: dict[str, Any], sources: dict[str, dict[str, Any]]) -> tuple[str, st
     """One plain sentence on why an option needs review or is not offered, and where
     that comes from ("" for a needs-review reason that is one of the option's cautions:
     the summary's caution lines already say it, with the other options it applies to)."""
-    from .render import status_reasons
 
     cautions = {c["rule"]: c for c in o.get("cautions") or []}
     for r in status_reasons(o):
@@ -362,7 +361,6 @@ def _caution_lines(
     plan: dict[str, Any], sources: dict[str, dict[str, Any]], seen: set[str], listed: set[str]
 ) -> list[dict[str, Any]]:
     """Every safety caution of an offered option, grouped (see ``caution_keys``)."""
-    from .render import BOXED
 
     groups: dict[tuple[str, ...], dict[str, Any]] = {}
     for o in plan["options"]:
@@ -438,7 +436,6 @@ def _with_words(what: str, kinds: list[str], cautions: list[dict[str, Any]]) -> 
 
 def family_view(plan: dict[str, Any]) -> dict[str, Any]:
     """The family summary of a plan, arranged for any format (see the module doc)."""
-    from .render import BOXED
 
     sources = {s["source"]: s for s in plan.get("sources") or []}
     seen: set[str] = set()
@@ -520,7 +517,6 @@ def family_view(plan: dict[str, Any]) -> dict[str, Any]:
         if r["field"] in ("age_months", "sma_type", "symptoms", "medications", "breathing_support")
         or (r["field"] in ("feeding", "weight_kg") and r["value"] != "not given")
     ]
-    from .render import REGION_LABELS
 
     region = plan.get("region") or "US"
     about.append({"label": "Labels", "value": REGION_LABELS.get(region, region)})

@@ -7,14 +7,13 @@ and always the disclaimer. Heavy libraries are imported when first used.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..citations import citation_line, escape_markdown
 from ..errors import SmanavError
 from ..settings import DISCLAIMER
-from .status import STATUS_BADGES, upgrade_plan
+from .status import BOXED, REGION_LABELS, STATUS_BADGES, status_reasons, upgrade_plan
 
 if TYPE_CHECKING:
     import jinja2
@@ -40,8 +39,6 @@ INTRO = (
     "rests on, with their dates."
 )
 
-#: Whose labels a plan follows, as every format names it ("Labels: United States (FDA)").
-REGION_LABELS = {"US": "United States (FDA)", "EU": "European Union (EMA)"}
 #: Why an option is not simply "to discuss", as a heading.
 STATUS_WHY = {"not_offered": "Why it is not offered", "needs_review": "Why it needs review"}
 #: The label facts shown with each option, in order, with their headings.
@@ -51,21 +48,6 @@ LABEL_FACTS = (
     ("pregnancy", "Label: pregnancy, breastfeeding and contraception"),
     ("not_known", "Not known: what the label does not say or was not read"),
 )
-BOXED = "boxed-warning"
-#: Rules that only ever make a status more careful (engine and safety checks).
-_STATUS_RULES = frozenset(
-    {
-        "label-age",
-        "label-contraindication",
-        "label-interaction",
-        "label-pregnancy",
-        "label-class-member",
-    }
-)
-#: Caution rules that never change a status.
-_INFO_RULES = frozenset({"already-taken", "same-class", "do-not-combine", BOXED})
-_RULE_AT_END = re.compile(r"\(rule ([^()\s]+)\)\s*$")
-_RULE_IN = re.compile(r"\(rule ([^()\s]+)\)")
 
 
 def region_line(plan: dict[str, Any]) -> str:
@@ -84,29 +66,6 @@ def medicines_lines(plan: dict[str, Any]) -> dict[str, Any]:
     not_checked = list(meds.get("not_checked") or [])
     note = meds.get("note") or "No current medicines were given."
     return {"checked": checked, "not_checked": not_checked, "note": note}
-
-
-def status_reasons(o: dict[str, Any]) -> list[str]:
-    """The reasons that made an option not eligible or in need of review (empty when it
-    is to discuss); its status text when no single reason says so."""
-    if o["status"] == "to_discuss":
-        return []
-    caution_rules = {c["rule"] for c in o.get("cautions") or []} - _INFO_RULES
-    out = []
-    for r in o["reasons"]:
-        at_end = _RULE_AT_END.search(r)
-        rule = at_end.group(1) if at_end else None
-        inner = _RULE_IN.search(r)
-        outside = (
-            inner is not None
-            and inner.group(1) == "eligibility"
-            and (" is outside " in r or "disagree" in r)
-            and "shown for information" not in r
-            and "shown beside the label" not in r
-        )
-        if rule in _STATUS_RULES or rule in caution_rules or outside:
-            out.append(r)
-    return out or [f"{o['status_text'][:1].upper()}{o['status_text'][1:]}."]
 
 
 def option_view(o: dict[str, Any]) -> dict[str, Any]:
