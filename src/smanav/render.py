@@ -29,20 +29,27 @@ def print_statement(con: Console, st: dict[str, Any]) -> None:
             con.print(f"    [green]“{escape(quote)}”[/]")
 
 
-def print_concept(con: Console, c: dict[str, Any]) -> None:
+def concept_header(c: dict[str, Any]) -> list[str]:
+    """A concept's first lines in the terminal: name, kind, other names and codes."""
     head = f"[bold]{escape(c['name'])}[/] — {escape(c['kind'].replace('_', ' '))}"
     if c.get("domain_name"):
         head += f", care domain: {escape(c['domain_name'])}"
-    con.print(head)
+    lines = [head]
     if c["brands"]:
-        con.print(f"Brand names: {escape(', '.join(c['brands']))}")
+        lines.append(f"Brand names: {escape(', '.join(c['brands']))}")
     if c["synonyms"]:
-        con.print(f"Also called: {escape(', '.join(c['synonyms']))}")
+        lines.append(f"Also called: {escape(', '.join(c['synonyms']))}")
     if c.get("lay_terms"):
-        con.print(f"Everyday words: {escape(', '.join(c['lay_terms']))}")
+        lines.append(f"Everyday words: {escape(', '.join(c['lay_terms']))}")
     for code in c["codes"]:
         mark = "" if code["status"] == "verified" else " (unverified)"
-        con.print(f"[dim]{escape(code['system'])} {escape(code['code'])}{mark}[/]")
+        lines.append(f"[dim]{escape(code['system'])} {escape(code['code'])}{mark}[/]")
+    return lines
+
+
+def print_concept(con: Console, c: dict[str, Any]) -> None:
+    for line in concept_header(c):
+        con.print(line)
     for key, title in SECTION_TITLES.items():
         rows = c.get(key) or []
         if not rows:

@@ -306,21 +306,10 @@ def _print_statement(st: dict[str, Any], indent: str = "  ") -> None:
 def print_show(c: dict[str, Any]) -> None:
     """`smanav show`: the header, Safety first, then the other sections."""
     from ..browse import SAFETY_TITLES
-    from ..render import SECTION_TITLES
+    from ..render import SECTION_TITLES, concept_header
 
-    head = f"[bold]{escape(c['name'])}[/] — {escape(c['kind'].replace('_', ' '))}"
-    if c.get("domain_name"):
-        head += f", care domain: {escape(c['domain_name'])}"
-    out.print(head)
-    if c["brands"]:
-        out.print(f"Brand names: {escape(', '.join(c['brands']))}")
-    if c["synonyms"]:
-        out.print(f"Also called: {escape(', '.join(c['synonyms']))}")
-    if c.get("lay_terms"):
-        out.print(f"Everyday words: {escape(', '.join(c['lay_terms']))}")
-    for code in c["codes"]:
-        mark = "" if code["status"] == "verified" else " (unverified)"
-        out.print(f"[dim]{escape(code['system'])} {escape(code['code'])}{mark}[/]")
+    for line in concept_header(c):
+        out.print(line)
     if c.get("safety"):
         out.print("\n[bold underline]Safety[/]")
         last = None
