@@ -155,7 +155,8 @@ def main() -> None:
     ap.add_argument("--db", type=Path)
     args = ap.parse_args()
 
-    from smanav.web.testing import free_port
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from webtools import free_port
 
     tmp = tempfile.TemporaryDirectory(prefix="smanav-load-")
     db = args.db or Path(tmp.name) / "smanav.db"

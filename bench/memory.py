@@ -32,17 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 FLOOR = """
 import sqlite3, sys
 from pathlib import Path
-from smanav.ingest import collect_files, read_document
+from smanav.documents import collect_files, read_document
 from smanav.store import split_passages
+from smanav.tables import add_document
 conn = sqlite3.connect(sys.argv[1])
 for i, f in enumerate(collect_files([sys.argv[2]])):
     doc = read_document(f)
     sid = f"floor-{i}"
     with conn:
-        row = (sid, doc.sha256, doc.text)
-        conn.execute("INSERT INTO documents VALUES (?, 'ingested', ?, ?)", row)
-        conn.executemany("INSERT INTO passage_fts VALUES (?, 'ingested', ?, ?, ?)",
-                         [(sid, s, e, t) for s, e, t in split_passages(doc.text)])
+        add_document(conn, sid, "ingested", doc.text, split_passages(doc.text), doc.sha256)
 """
 
 

@@ -73,6 +73,8 @@ def sentences() -> list[str]:
 
 def generate(path: Path, passages: int, seed: int = 14) -> None:
     """Add `passages` ingested paragraphs (documents of ~14) to the database at `path`."""
+    from smanav.tables import add_document
+
     rng = random.Random(seed)
     pool = sentences()
     conn = sqlite3.connect(str(path))
@@ -87,12 +89,11 @@ def generate(path: Path, passages: int, seed: int = 14) -> None:
         text = "\n\n".join(paras)
         sid = f"bench-{doc:07d}"
         sha = f"{doc:064x}"
-        conn.execute("INSERT INTO documents VALUES (?, 'ingested', ?, ?)", (sid, sha, text))
         rows, at = [], 0
         for p in paras:
-            rows.append((sid, at, at + len(p), p))
+            rows.append((at, at + len(p), p))
             at += len(p) + 2
-        conn.executemany("INSERT INTO passage_fts VALUES (?, 'ingested', ?, ?, ?)", rows)
+        add_document(conn, sid, "ingested", text, rows, sha)
         made += len(paras)
         doc += 1
     conn.execute("COMMIT")

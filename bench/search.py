@@ -29,6 +29,7 @@ from smanav.kb import KnowledgeBase
 from smanav.search import ask, search
 from smanav.search.text import fts_or, topic_words
 from smanav.store import Store, build
+from smanav.tables import add_passages
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -130,10 +131,8 @@ def make_db(tmp: Path, extra: int) -> Path:
     copy = tmp / "bench.db"
     shutil.copy(path, copy)
     with Store(copy) as store, store.atomic() as db:
-        db.executemany(
-            "INSERT INTO passage_fts VALUES (?, 'ingested', 0, ?, ?)",
-            [(f"bench-{i:05d}", len(t), t) for i, t in enumerate(generated_passages(extra))],
-        )
+        for i, t in enumerate(generated_passages(extra)):
+            add_passages(db, f"bench-{i:05d}", "ingested", [(0, len(t), t)])
     return copy
 
 

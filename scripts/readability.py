@@ -156,7 +156,7 @@ def main() -> None:
         "Written by `.venv-test/bin/python scripts/readability.py`. Grades are "
         "Flesch-Kincaid (textstat 0.7.4); *before* is the whole plan as a family read it "
         "until issue 10 (now the clinician section), *after* is the family summary. "
-        "Sentences over 25 words left in the summary are boxed-warning texts, kept whole.",
+        "The summary holds every safety caution of every option still offered (HAZ-21), grouped.",
         "",
         f"- Golden profiles: {summary(g, pdf)}",
         f"- Scenario table: {summary(s, pdf)}",

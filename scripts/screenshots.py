@@ -1,7 +1,7 @@
 """Screenshots of the home, treatment, plan and printed-plan pages for the README, and
 pages 1-2 of the plan's PDF (the family summary, issue 10).
 
-Uses the browser tests' tooling (smanav.web.testing: the app in a thread, Debian's
+Uses the browser tests' tooling (tests/webtools.py: the app in a thread, Debian's
 chromium through Playwright). Images are 800 px wide and reduced to a 64-colour
 palette so they stay small in the repository.
 
@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import argparse
 import io
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from smanav.store import build
-from smanav.web.testing import launch_chromium, serve
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the browser tests' tooling is test code
+
+from webtools import launch_chromium, serve  # noqa: E402
+
 CORPUS = ROOT.parent / "shared" / "corpus"
 WIDTH, HEIGHT = 800, 1000
 PROFILE: dict[str, Any] = {

@@ -118,8 +118,9 @@ def test_symptoms_json(cli) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_sources_json_has_dates_and_counts(cli, corpus: Path) -> None:  # type: ignore[no-untyped-def]
-    data = json.loads(cli("sources", "--json").stdout)
+    data = json.loads(cli("sources", "--json", "--limit", "200").stdout)
     by_id = {s["source"]: s for s in data["sources"]}
+    assert data["total"] == len(data["sources"]) and data["next"] is None
     assert by_id["smant-treatment"]["date"] == "2020-06-16"
     assert by_id["smant-treatment"]["statements"] > 50
     assert by_id["smant-treatment"]["text_available"] is True

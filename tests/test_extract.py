@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from smanav.documents import read_document
 from smanav.extract import extract_paths, extract_text
 from smanav.extract.score import merge, reproduction, score
-from smanav.ingest import read_document
 from smanav.kb import KnowledgeBase, span_sha256
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 import smanav.ingest
-from smanav.ingest import ingest_paths, read_document
+from smanav.documents import read_document
+from smanav.errors import InvalidInput
+from smanav.ingest import ingest_paths
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 
@@ -252,7 +254,7 @@ def test_nul_bytes_anywhere_make_a_file_binary(tmp_path: Path) -> None:
     """A NUL after the first 8 kB is caught too: the same per-file error."""
     late = tmp_path / "late.txt"
     late.write_bytes(b"Baclofen may ease spasticity.\n" * 1000 + b"\x00tail")
-    with pytest.raises(smanav.ingest.InvalidInput) as exc:
+    with pytest.raises(InvalidInput) as exc:
         read_document(late)
     assert str(late) in str(exc.value) and "NUL" in exc.value.message
 
@@ -272,9 +274,9 @@ def test_pypdf_warnings_stay_off_the_terminal(
         b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
         b"trailer << /Root 1 0 R >>\nstartxref\n999\n%%EOF\n"
     )
-    with caplog.at_level("DEBUG", logger="smanav.ingest"):
+    with caplog.at_level("DEBUG", logger="smanav.documents"):
         for path in (fake, damaged):
-            with pytest.raises(smanav.ingest.InvalidInput) as exc:
+            with pytest.raises(InvalidInput) as exc:
                 read_document(path)
             assert str(path) in str(exc.value)
     out, err = capfd.readouterr()

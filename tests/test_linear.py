@@ -23,11 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smanav.errors import InvalidInput
-from smanav.extract import extract_text, lexicon
-from smanav.extract.mentions import find_mentions
-from smanav.extract.relations import find_assertions, sentences
-from smanav.ingest import (
+from smanav.documents import (
     _drop_angles,
     _html_title,
     _last_updated,
@@ -36,6 +32,10 @@ from smanav.ingest import (
     strip_markdown,
     strip_markup,
 )
+from smanav.errors import InvalidInput
+from smanav.extract import extract_text, lexicon
+from smanav.extract.mentions import find_mentions
+from smanav.extract.relations import find_assertions, sentences
 from smanav.kb import KnowledgeBase
 from smanav.text import WordBreaker, repair
 

@@ -120,3 +120,10 @@ def test_wheel_contains_the_web_templates_and_static_files(wheel: Path) -> None:
     assert "smanav/templates/web/base.html" in web
     missing = [w for w in web if w not in names]
     assert not missing, f"missing from the wheel: {missing}"
+
+
+def test_wheel_ships_no_test_tooling(wheel: Path) -> None:
+    """Playwright, chromium and axe helpers are test code (tests/webtools.py)."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "smanav/web/app.py" in names and "smanav/web/routers/api.py" in names
+    assert not [n for n in names if n.endswith(("testing.py", "webtools.py"))]

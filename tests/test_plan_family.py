@@ -26,6 +26,8 @@ from smanav.kb import KnowledgeBase
 from smanav.plan import make_plan, render_html, render_markdown
 from smanav.plan.family import (
     MAX_WORDS,
+    caution_keys,
+    family_name,
     family_text,
     family_view,
     glossary,
@@ -301,3 +303,68 @@ def test_the_parents_own_words_are_in_the_rendered_summary(kb: KnowledgeBase) ->
     assert "trouble swallowing (dysphagia)" in render_markdown(named)
     # A plan's profile given back keeps the words.
     assert make_plan(plan["profile"], kb)["profile"] == plan["profile"]
+
+
+#: The profile on which the summary once dropped the alcohol and stacking cautions.
+DRINKS = {
+    "age_months": 180,
+    "functional_status": "walker",
+    "symptoms": ["spasticity"],
+    "alcohol_use": True,
+    "medications": ["baclofen"],
+}
+
+
+def test_every_safety_caution_of_an_offered_option_is_in_the_summary(
+    scenario_plans: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """HAZ-21: the summary may group and shorten a caution, never drop it. Each caution
+    of an option still offered has a line naming that option, and the line is in the
+    text a family reads; options not offered get no caution lines."""
+    for name, plan in _all_plans(scenario_plans):
+        view = family_view(plan)
+        text = family_text(view)
+        offered = {family_name(o) for o in plan["options"] if o["status"] != "not_offered"}
+        for line in view["cautions"]:
+            assert line["text"] in text and set(line["names"]) <= offered | _others(plan), name
+        for o in plan["options"]:
+            if o["status"] == "not_offered":
+                continue
+            for c in o.get("cautions") or []:
+                if c["rule"] == "boxed-warning":
+                    continue
+                for key in caution_keys(o, c):
+                    assert any(
+                        list(key) in line["keys"] and family_name(o) in line["names"]
+                        for line in view["cautions"]
+                    ), f"{name}: {o['concept']}: {c['text']}"
+
+
+def _others(plan: dict[str, Any]) -> set[str]:
+    """Options named beside an offered one as an alternative (any status)."""
+    return {family_name(o) for o in plan["options"]}
+
+
+def test_a_family_reads_the_alcohol_and_stacking_cautions(kb: KnowledgeBase) -> None:
+    """The case found in review: tizanidine's summary said only its label age, while
+    the full plan said not to mix it with alcohol or with the baclofen already taken."""
+    view = family_view(make_plan(DRINKS, kb))
+
+    def line(words: str) -> dict[str, Any]:
+        return next(x for x in view["cautions"] if words in x["text"])
+
+    alcohol = line("With alcohol, which the profile says is used.")
+    assert "slow breathing" in alcohol["text"]
+    assert {"Zanaflex (tizanidine)", "Benzodiazepines", "Lioresal (baclofen)"} <= set(
+        alcohol["names"]
+    )
+    baclofen = line("With Lioresal (baclofen), already taken.")
+    assert "same group of medicines" in baclofen["text"]
+    assert "Zanaflex (tizanidine)" in baclofen["names"]
+    assert "Zanaflex (tizanidine)" in line("Do not mix muscle relaxants with alcohol.")["names"]
+    assert line("It is already taken")["names"] == ["Lioresal (baclofen)"]
+    assert "Zanaflex (tizanidine)" in line("not typical of SMA")["names"]
+    md = render_markdown(make_plan(DRINKS, kb))
+    summary = md.split(CLINICIAN_TITLE)[0]
+    assert "### Safety cautions to go through" in summary
+    assert "Do not mix muscle relaxants with alcohol." in summary

@@ -12,8 +12,10 @@ import pytest
 
 from smanav.ingest import ingest_paths
 from smanav.kb import KnowledgeBase
+from smanav.models import Assertion
 from smanav.review import conflicts_for, review_decide, review_list
 from smanav.store import Store, build, open_kb
+from smanav.tables import add_assertion, queue_assertions, set_review_status
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 
@@ -255,27 +257,27 @@ def test_busy_timeout_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def _many_accepted(db: Path, n: int) -> None:
     """n accepted items on one subject, each with another age limit: all disagree."""
-    import sqlite3
-
     review_decide(db, accept_all=True)
-    conn = sqlite3.connect(db)
-    q = conn.execute("SELECT * FROM review_queue WHERE predicate = 'eligibility'").fetchone()
-    qj = json.loads(q[6])
-    # A restated statement was merged into the known one: that one is the template.
-    a = conn.execute("SELECT * FROM assertions WHERE id = ?", (qj.get("known") or q[0],)).fetchone()
-    aj = {**json.loads(a[6]), "status": "accepted"}
-    queue, stated = [], []
-    for i in range(n):
-        nid = f"gen-{i:06d}"
-        age = {"age_min_months": i % 300}
-        q_item = {**qj, "id": nid, "qualifiers": {**(qj.get("qualifiers") or {}), **age}}
-        a_item = {**aj, "id": nid, "qualifiers": {**aj["qualifiers"], **age}}
-        queue.append((nid, q[1], "accepted", q[3], q[4], q[5], json.dumps(q_item), q[7], q[8]))
-        stated.append((nid, "accepted", a[2], a[3], a[4], "accepted", json.dumps(a_item)))
-    with conn:
-        conn.executemany("INSERT INTO review_queue VALUES (?,?,?,?,?,?,?,?,?)", queue)
-        conn.executemany("INSERT INTO assertions VALUES (?,?,?,?,?,?,?)", stated)
-    conn.close()
+    with Store(db) as store, store.atomic() as conn:
+        q = conn.execute("SELECT * FROM review_queue WHERE predicate = 'eligibility'").fetchone()
+        qj = json.loads(q["json"])
+        # A restated statement was merged into the known one: that one is the template.
+        a = conn.execute(
+            "SELECT json FROM assertions WHERE id = ?", (qj.get("known") or q["id"],)
+        ).fetchone()
+        aj = {**json.loads(a["json"]), "status": "accepted"}
+        items = []
+        for i in range(n):
+            nid = f"gen-{i:06d}"
+            age = {"age_min_months": i % 300}
+            items.append(
+                (nid, {**qj, "id": nid, "qualifiers": {**(qj.get("qualifiers") or {}), **age}})
+            )
+            stated = {**aj, "id": nid, "qualifiers": {**aj["qualifiers"], **age}}
+            add_assertion(conn, Assertion.model_validate(stated), "accepted")
+        queue_assertions(conn, q["source_id"], items, q["created_at"])
+        for nid, _item in items:
+            set_review_status(conn, "accepted", q["decided_at"], item=nid)
 
 
 def test_review_listing_is_linear_and_paginated(queued: Path) -> None:

@@ -20,6 +20,7 @@ from smanav.ingest import ingest_paths
 from smanav.search import search
 from smanav.search.index import COMMON, Index
 from smanav.store import Store, open_kb
+from smanav.tables import add_passages
 
 
 def _recognised(query: str, db: Path) -> list[tuple[str, str]]:
@@ -40,10 +41,8 @@ def test_a_word_an_ingested_document_uses_is_never_read_as_a_typo(
 
 def _add_passages(db: Path, texts: list[str]) -> None:
     with Store(db) as store, store.atomic() as conn:
-        conn.executemany(
-            "INSERT INTO passage_fts VALUES (?, 'ingested', 0, ?, ?)",
-            [(f"gen-{i:05d}", len(t), t) for i, t in enumerate(texts)],
-        )
+        for i, t in enumerate(texts):
+            add_passages(conn, f"gen-{i:05d}", "ingested", [(0, len(t), t)])
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +120,9 @@ def test_a_database_from_before_is_upgraded_in_place_with_user_data_kept(
     want = _recognised("excessive salivation and stif muscels", fresh_db)
     conn = sqlite3.connect(fresh_db)
     keys = conn.execute("SELECT * FROM hpo_keys ORDER BY rowid").fetchall()
-    # What today's main writes: no hpo_keys table, no documents_sha256 index.
+    # What an older smanav wrote: no migrations table (steps are recorded since issue 13),
+    # no hpo_keys table, no documents_sha256 index.
+    conn.execute("DROP TABLE migrations")
     conn.execute("DROP TABLE hpo_keys")
     conn.execute("DROP INDEX documents_sha256")
     conn.commit()
@@ -170,7 +171,7 @@ def test_cpu_bound_endpoints_never_run_on_the_event_loop() -> None:
 
     from fastapi.routing import APIRoute
 
-    from smanav.web import api, pages
+    from smanav.web.routers import api, pages
 
     paths = {"/api/search", "/api/ask", "/api/treatments", "/api/symptoms", "/search", "/ask"}
     every = [*api.router.routes, *pages.router.routes]

@@ -157,7 +157,7 @@ def test_xdg_cache_home_holds_the_drug_dictionary_cache(
 
 def test_chromium_setting_is_the_browser_the_tests_drive() -> None:
     from smanav.settings import settings
-    from smanav.web.testing import CHROMIUM
+    from webtools import CHROMIUM
 
     assert settings().chromium == CHROMIUM
 

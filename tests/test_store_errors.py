@@ -61,6 +61,18 @@ def _other_schema(tmp: Path, good: Path) -> Path:
     return path
 
 
+def _newer(tmp: Path, good: Path) -> Path:
+    """A smanav database a later version wrote: a schema step this one does not know."""
+    path = tmp / "newer.db"
+    src, dst = sqlite3.connect(good), sqlite3.connect(path)
+    with dst:
+        src.backup(dst)
+        dst.execute("INSERT INTO migrations VALUES ('0099_from_a_later_smanav', 'smanav 9.0')")
+    src.close()
+    dst.close()
+    return path
+
+
 def _under_a_file(tmp: Path, good: Path) -> Path:
     (tmp / "plain.txt").write_text("x", encoding="utf-8")
     return tmp / "plain.txt" / "smanav.db"
@@ -77,6 +89,7 @@ CASES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     "truncated header": (_short, "is damaged"),
     "bit-flipped": (_bit_flipped, "is damaged"),
     "another schema": (_other_schema, "another application's database"),
+    "newer smanav": (_newer, "written by a newer smanav (schema step 0099_from_a_later_smanav"),
     "under a regular file": (_under_a_file, "which is a file, not a folder"),
     "parent missing": (_no_parent, "does not exist"),
 }

@@ -131,7 +131,7 @@ def test_offsets_of_repaired_text_point_at_the_original(breaker: WordBreaker) ->
 
 
 def test_chained_maps_lead_to_the_html_source(breaker: WordBreaker) -> None:
-    from smanav.ingest import strip_markup
+    from smanav.documents import strip_markup
 
     html = "<p>Try <a href='x'>baclofen</a><a>tizanidine</a> &amp; rest</p>"
     doc = repair(strip_markup(html), breaker)

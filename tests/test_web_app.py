@@ -523,7 +523,7 @@ def test_smanav_serve_starts_the_site(tmp_path: Path) -> None:
     import time
     import urllib.request
 
-    from smanav.web.testing import free_port
+    from webtools import free_port
 
     db = tmp_path / "kb" / "smanav.db"
     db.parent.mkdir()
@@ -651,7 +651,7 @@ def test_every_page_title_says_what_the_page_is(client: TestClient) -> None:
 
 def test_cds_cards_never_link_to_a_script_url(hostile_client: TestClient) -> None:
     """An ingested source's url reaches EHR cards only when it is http(s)."""
-    from smanav.web.ehr import cards_from_plan
+    from smanav.web.routers.ehr import cards_from_plan
 
     kb = hostile_client.app.state.kb.get()  # type: ignore[attr-defined]
     option = {
@@ -884,10 +884,15 @@ def test_a_missing_error_template_falls_back_to_a_plain_page(
 def test_openapi_describes_responses_with_the_error_shape(client: TestClient) -> None:
     doc = client.get("/openapi.json").json()
     assert "HTTPValidationError" not in json.dumps(doc)
+    components = doc["components"]["schemas"]
     for path, item in doc["paths"].items():
         for method, op in item.items():
-            ok = op["responses"]["200"]["content"]
-            assert any(media["schema"] for media in ok.values()), (method, path)
+            # Every answer is described: a model with its required keys, not an empty {}.
+            [media] = op["responses"]["200"]["content"].values()
+            ref = media["schema"]["$ref"]
+            model = components[ref.removeprefix("#/components/schemas/")]
+            assert model["type"] == "object" and model["required"], (method, path)
+            assert set(model["required"]) <= set(model["properties"]), (method, path)
             for code in ("422", "500"):
                 schema = op["responses"][code]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}
@@ -956,3 +961,40 @@ def test_serve_on_a_busy_port_says_so_and_exits_2(cli: Any) -> None:
 def test_serve_on_a_bad_host_name_says_so_and_exits_2(cli: Any) -> None:
     result = cli("serve", "--host", "no-such-host.invalid", "--port", "8")
     assert result.code == 2 and "--host" in result.stderr
+
+
+def _web_imports() -> dict[str, set[str]]:
+    """Which smanav.web modules each smanav.web module imports (at any depth in it)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "src"
+    graph: dict[str, set[str]] = {}
+    for path in sorted((root / "smanav" / "web").rglob("*.py")):
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        package = parts[:-1]
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                target = ".".join([*base, *(node.module or "").split(".")]).strip(".")
+                found.update([target] + [f"{target}.{a.name}" for a in node.names])
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+        graph[name] = {m for m in found if m.startswith("smanav.web")} - {name}
+    # ``from . import ehr`` names the module ehr; a package's own ancestors always load first.
+    for name, deps in graph.items():
+        graph[name] = {d for d in deps if d in graph and not name.startswith(d + ".")}
+    return graph
+
+
+def test_the_web_package_has_no_import_cycle() -> None:
+    """Routers import deps, errors and templating; only the factory imports the routers."""
+    from graphlib import TopologicalSorter
+
+    graph = _web_imports()
+    TopologicalSorter(graph).prepare()  # raises CycleError naming the cycle
+    assert "smanav.web.app" in graph["smanav.web"]
+    importers = sorted(m for m, deps in graph.items() if "smanav.web.app" in deps)
+    assert importers == ["smanav.web"]
+    assert graph["smanav.web.routers.api"] >= {"smanav.web.deps"}

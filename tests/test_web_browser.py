@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from smanav.web.testing import CHROMIUM, axe_path, launch_chromium, run_axe, serve
+from webtools import CHROMIUM, axe_path, launch_chromium, run_axe, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 AXE = axe_path(ROOT)

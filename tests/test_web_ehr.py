@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smanav.errors import InvalidInput
+from smanav.fhir import profile_from_fhir
 from smanav.web import create_app
-from smanav.web.ehr import profile_from_fhir
 
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
 SNOMED = "http://snomed.info/sct"

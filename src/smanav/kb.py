@@ -7,7 +7,6 @@ directory given by path, for tests and editors). Every problem is reported as a
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
@@ -22,6 +21,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .citations import format_date
+from .citations import source_when as source_when  # where the CLI imports it from
 from .errors import DataError, InstallError
 from .models import Assertion, CareDomain, Certainty, Concept, Evidence, Predicate, Source
 from .names import NameIndex
@@ -313,27 +314,6 @@ SECTIONS: dict[str, tuple[Predicate, ...]] = {
         Predicate.treatment_note,
     ),
 }
-
-
-def format_date(d: dt.date | None, precision: str = "day") -> str | None:
-    if d is None:
-        return None
-    if precision == "year":
-        return f"{d.year}"
-    if precision == "month":
-        return d.strftime("%B %Y")
-    return d.isoformat()
-
-
-def source_when(fields: dict[str, Any]) -> str:
-    """How old a source is, in words: its update date, or when we checked it."""
-    if fields.get("date"):
-        return f"updated {fields['date']}"
-    if fields.get("content_year"):
-        return f"content {fields['content_year']}, checked {fields.get('retrieved')}"
-    if fields.get("retrieved"):
-        return f"checked {fields['retrieved']}"
-    return "date not stated"
 
 
 def _merge_known_evidence(conn: Any, assertions: dict[str, Assertion]) -> None:

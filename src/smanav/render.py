@@ -7,34 +7,9 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from .kb import source_when
+from .citations import SECTION_TITLES, citation_line
 
-__all__ = ["print_concept", "print_statement"]
-
-SECTION_TITLES = {
-    "what_it_is": "What it is",
-    "for_whom": "Who it is for",
-    "how_it_works": "How it works and how it is given",
-    "side_effects": "Side effects",
-    "cautions": "Cautions and monitoring",
-    "dates": "Approvals and dates",
-    "more": "More",
-    "related": "Mentioned with",
-}
-
-
-def citation_line(ev: dict[str, Any]) -> str:
-    parts = [ev["title"], ev["publisher"]]
-    parts.append(source_when(ev))
-    if ev.get("grade") == "secondary":
-        parts.append("secondary source")
-    if ev.get("url"):
-        parts.append(ev["url"])
-    if ev.get("start") is not None:
-        parts.append(f"characters {ev['start']}-{ev['end']}")
-    if ev.get("section"):
-        parts.append(f"section “{ev['section']}”")
-    return " · ".join(str(p) for p in parts)
+__all__ = ["SECTION_TITLES", "citation_line", "print_concept", "print_statement"]
 
 
 def print_statement(con: Console, st: dict[str, Any]) -> None:
@@ -54,20 +29,27 @@ def print_statement(con: Console, st: dict[str, Any]) -> None:
             con.print(f"    [green]“{escape(quote)}”[/]")
 
 
-def print_concept(con: Console, c: dict[str, Any]) -> None:
+def concept_header(c: dict[str, Any]) -> list[str]:
+    """A concept's first lines in the terminal: name, kind, other names and codes."""
     head = f"[bold]{escape(c['name'])}[/] — {escape(c['kind'].replace('_', ' '))}"
     if c.get("domain_name"):
         head += f", care domain: {escape(c['domain_name'])}"
-    con.print(head)
+    lines = [head]
     if c["brands"]:
-        con.print(f"Brand names: {escape(', '.join(c['brands']))}")
+        lines.append(f"Brand names: {escape(', '.join(c['brands']))}")
     if c["synonyms"]:
-        con.print(f"Also called: {escape(', '.join(c['synonyms']))}")
+        lines.append(f"Also called: {escape(', '.join(c['synonyms']))}")
     if c.get("lay_terms"):
-        con.print(f"Everyday words: {escape(', '.join(c['lay_terms']))}")
+        lines.append(f"Everyday words: {escape(', '.join(c['lay_terms']))}")
     for code in c["codes"]:
         mark = "" if code["status"] == "verified" else " (unverified)"
-        con.print(f"[dim]{escape(code['system'])} {escape(code['code'])}{mark}[/]")
+        lines.append(f"[dim]{escape(code['system'])} {escape(code['code'])}{mark}[/]")
+    return lines
+
+
+def print_concept(con: Console, c: dict[str, Any]) -> None:
+    for line in concept_header(c):
+        con.print(line)
     for key, title in SECTION_TITLES.items():
         rows = c.get(key) or []
         if not rows:

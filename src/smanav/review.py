@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInput
-from .kb import KnowledgeBase, norm_name
+from .kb import KnowledgeBase
 from .models import Assertion, Concept, Qualifiers
 from .settings import DISCLAIMER, default_db_path
 from .store import Store, bump_generation, open_store
+from .tables import add_assertion, add_concept, set_review_status
 
 __all__ = [
     "ConflictIndex",
@@ -39,11 +40,8 @@ _AGE = ("age_min_months", "age_max_months", "age_max_exclusive")
 
 
 def _open(db_path: str | Path | None) -> Store:
-    from .ingest import ensure_schema
-
-    store = open_store(Path(db_path) if db_path is not None else default_db_path())
-    ensure_schema(store.conn)
-    return store
+    """The store, its review tables there (a migration step of every smanav database)."""
+    return open_store(Path(db_path) if db_path is not None else default_db_path())
 
 
 #: A listing shows at most this many disagreeing statements per item (with the total):
@@ -366,10 +364,7 @@ def _accept(
     db = store.conn
     known = index.known(item)
     if known is not None:  # evidence for the existing statement, not a duplicate
-        db.execute(
-            "UPDATE review_queue SET status = 'accepted', decided_at = ?, json = ? WHERE id = ?",
-            (now, json.dumps({**item, "known": known}, ensure_ascii=False), row["id"]),
-        )
+        set_review_status(db, "accepted", now, item=row["id"], json_item={**item, "known": known})
         return {"id": row["id"], "known": known, "conflicts": [], "conflict_count": 0}
     ids = {c["id"]: _concept_id(c, kb) for c in item["new_concepts"]}
     for c in item["new_concepts"]:
@@ -388,21 +383,7 @@ def _accept(
                 "domain": c.get("domain") or _DEFAULT_DOMAIN.get(c["kind"]),
             }
         )
-        db.execute(
-            "INSERT INTO concepts VALUES (?, 'accepted', ?, ?, ?, ?)",
-            (
-                cid,
-                concept.kind.value,
-                concept.name,
-                concept.domain.value if concept.domain else None,
-                concept.model_dump_json(),
-            ),
-        )
-        db.execute(
-            "INSERT INTO names VALUES (?, ?, ?, 'name', 'accepted')",
-            (cid, concept.name, norm_name(concept.name)),
-        )
-        db.execute("INSERT INTO concept_fts VALUES (?, 'accepted', ?)", (cid, concept.name))
+        add_concept(db, concept, "accepted")
     q = {k: v for k, v in (item.get("qualifiers") or {}).items() if k in Qualifiers.model_fields}
     a = Assertion.model_validate(
         {
@@ -427,14 +408,9 @@ def _accept(
             "as_of": item.get("as_of"),
         }
     )
-    db.execute(
-        "INSERT OR REPLACE INTO assertions VALUES (?, 'accepted', ?, ?, ?, 'accepted', ?)",
-        (a.id, a.subject, a.predicate.value, a.object, a.model_dump_json()),
-    )
+    add_assertion(db, a, "accepted")
     index.by_triple.setdefault((a.subject, a.predicate.value, a.object), []).append(a)
-    db.execute(
-        "UPDATE review_queue SET status = 'accepted', decided_at = ? WHERE id = ?", (now, row["id"])
-    )
+    set_review_status(db, "accepted", now, item=row["id"])
     conflicts, total = _conflicts({**item, "id": a.id}, index, MAX_CONFLICTS)
     return {"id": a.id, "conflicts": conflicts, "conflict_count": total}
 
@@ -487,10 +463,7 @@ def review_decide(
         for i in accept:
             accepted.append(_accept(store, pending[i], kb, index, now))
         for i in reject:
-            db.execute(
-                "UPDATE review_queue SET status = 'rejected', decided_at = ? WHERE id = ?",
-                (now, i),
-            )
+            set_review_status(db, "rejected", now, item=i)
             rejected.append(i)
         if accepted:
             bump_generation(db)

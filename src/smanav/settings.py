@@ -79,7 +79,7 @@ SETTINGS: tuple[tuple[str, str, str], ...] = (
     (
         "SMANAV_CHROMIUM",
         "/usr/bin/chromium",
-        "Chromium executable the browser tests and `bench/` drive (smanav.web.testing); "
+        "Chromium executable the browser tests and `bench/` drive (tests/webtools.py); "
         "the package itself never starts a browser.",
     ),
     (

@@ -8,7 +8,6 @@ an upgrade never loses someone's work.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import sqlite3
 import sys
@@ -21,6 +20,17 @@ from types import TracebackType
 from .errors import DataError, InvalidInput, StoreError
 from .kb import CuratedData, KnowledgeBase, data_digest, load_curated, norm_name, span_sha256
 from .settings import busy_timeout, default_db_path, settings, xdg_db_path
+from .tables import (
+    add_assertion,
+    add_concept,
+    add_document,
+    add_hpo_term,
+    add_source,
+    fill_hpo_keys,
+    migrate,
+    set_meta,
+    unknown_migrations,
+)
 
 __all__ = [
     "BuildReport",
@@ -36,34 +46,6 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = "1"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sources (
-    id TEXT PRIMARY KEY, origin TEXT NOT NULL, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    source_id TEXT PRIMARY KEY, origin TEXT NOT NULL, sha256 TEXT NOT NULL, text TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS documents_sha256 ON documents(sha256);
-CREATE TABLE IF NOT EXISTS concepts (
-    id TEXT PRIMARY KEY, origin TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
-    domain TEXT, json TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS names (
-    concept_id TEXT NOT NULL, name TEXT NOT NULL, norm TEXT NOT NULL, type TEXT NOT NULL,
-    origin TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS names_norm ON names(norm);
-CREATE TABLE IF NOT EXISTS assertions (
-    id TEXT PRIMARY KEY, origin TEXT NOT NULL, subject TEXT NOT NULL, predicate TEXT NOT NULL,
-    object TEXT, status TEXT NOT NULL, json TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS assertions_subject ON assertions(subject);
-CREATE INDEX IF NOT EXISTS assertions_object ON assertions(object);
-CREATE TABLE IF NOT EXISTS hpo_terms (id TEXT PRIMARY KEY, name TEXT NOT NULL, synonyms TEXT);
-CREATE TABLE IF NOT EXISTS hpo_keys (id TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS concept_fts USING fts5(
-    concept_id UNINDEXED, origin UNINDEXED, text, tokenize='porter unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE IF NOT EXISTS passage_fts USING fts5(
-    source_id UNINDEXED, origin UNINDEXED, start UNINDEXED, end UNINDEXED, text,
-    tokenize='porter unicode61 remove_diacritics 2');
-"""
 
 CURATED_TABLES = (
     "sources",
@@ -214,6 +196,14 @@ def verify(path: Path) -> None:
                     path,
                     "is another application's database (it has no smanav tables): give "
                     "another --db path",
+                )
+            newer = unknown_migrations(conn)
+            if newer:
+                raise _fault(
+                    path,
+                    f"was written by a newer smanav (schema step {', '.join(newer)} is unknown "
+                    "to this version): upgrade smanav, or give another --db path",
+                    public="The knowledge base was written by a newer smanav; upgrade smanav.",
                 )
             st = path.stat()
             stamp = (st.st_size, st.st_mtime_ns)
@@ -388,9 +378,7 @@ def build(
                 for w in report.warnings
             ]
     with Store(path) as store, store.atomic() as db, _translated(path):
-        for stmt in SCHEMA.split(";"):
-            if stmt.strip():
-                db.execute(stmt)
+        migrate(db)
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'passage_vectors'").fetchone():
             # Rebuilt passages may take the same rowids: their old vectors must go first.
             db.execute(
@@ -402,13 +390,10 @@ def build(
         db.execute("DELETE FROM hpo_terms")
         db.execute("DELETE FROM hpo_keys")
         _insert(db, data, texts)
-        _insert_hpo_keys(db)
-        meta: dict[str, str] = {
-            "schema": SCHEMA_VERSION,
-            "digest": data.digest,
-            "texts": ",".join(sorted(texts)),
-        }
-        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
+        fill_hpo_keys(db)
+        set_meta(
+            db, {"schema": SCHEMA_VERSION, "digest": data.digest, "texts": ",".join(sorted(texts))}
+        )
         bump_generation(db)
     report.sources, report.concepts = len(data.sources), len(data.concepts)
     report.assertions = len(data.assertions)
@@ -418,8 +403,7 @@ def build(
 def bump_generation(db: sqlite3.Connection) -> None:
     """Call inside any write that changes published knowledge: in-memory copies reload."""
     row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-    gen = int(row[0]) + 1 if row else 1
-    db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(gen),))
+    set_meta(db, {"generation": str(int(row[0]) + 1 if row else 1)})
 
 
 def _kept_texts(path: Path, data: CuratedData) -> dict[str, str]:
@@ -444,46 +428,15 @@ def _kept_texts(path: Path, data: CuratedData) -> dict[str, str]:
 
 def _insert(db: sqlite3.Connection, data: CuratedData, texts: dict[str, str]) -> None:
     for sid in sorted(data.sources):
-        db.execute(
-            "INSERT INTO sources VALUES (?, 'curated', ?)",
-            (sid, data.sources[sid].model_dump_json()),
-        )
+        add_source(db, data.sources[sid], "curated")
     for sid in sorted(texts):
-        text = texts[sid]
-        db.execute(
-            "INSERT INTO documents VALUES (?, 'curated', ?, ?)", (sid, span_sha256(text), text)
-        )
-        db.executemany(
-            "INSERT INTO passage_fts VALUES (?, 'curated', ?, ?, ?)",
-            [(sid, s, e, t) for s, e, t in split_passages(text)],
-        )
+        add_document(db, sid, "curated", texts[sid], split_passages(texts[sid]))
     for hid in sorted(data.hpo):
-        term = data.hpo[hid]
-        db.execute(
-            "INSERT INTO hpo_terms VALUES (?, ?, ?)",
-            (hid, term["name"], json.dumps(term["synonyms"])),
-        )
+        add_hpo_term(db, hid, data.hpo[hid]["name"], data.hpo[hid]["synonyms"])
     for cid in sorted(data.concepts):
-        c = data.concepts[cid]
-        db.execute(
-            "INSERT INTO concepts VALUES (?, 'curated', ?, ?, ?, ?)",
-            (cid, c.kind.value, c.name, c.domain.value if c.domain else None, c.model_dump_json()),
-        )
-        names = _names_of(c, data)
-        db.executemany(
-            "INSERT INTO names VALUES (?, ?, ?, ?, 'curated')",
-            [(cid, n, norm_name(n), t) for n, t in names],
-        )
-        db.execute(
-            "INSERT INTO concept_fts VALUES (?, 'curated', ?)",
-            (cid, " ; ".join(n for n, _ in names)),
-        )
+        add_concept(db, data.concepts[cid], "curated", _names_of(data.concepts[cid], data))
     for aid in sorted(data.assertions):
-        a = data.assertions[aid]
-        db.execute(
-            "INSERT INTO assertions VALUES (?, 'curated', ?, ?, ?, ?, ?)",
-            (aid, a.subject, a.predicate.value, a.object, a.status, a.model_dump_json()),
-        )
+        add_assertion(db, data.assertions[aid], "curated")
 
 
 def _names_of(c: object, data: CuratedData) -> list[tuple[str, str]]:
@@ -529,26 +482,15 @@ def open_store(path: Path, sources_dir: Path | None = None) -> Store:
     return Store(path)
 
 
-def _insert_hpo_keys(db: sqlite3.Connection) -> None:
-    """HPO names stemmed once here, so no process stems 42 k names for its first search."""
-    from .phrases import hpo_key_rows
-
-    db.executemany("INSERT INTO hpo_keys VALUES (?, ?, ?)", hpo_key_rows(db))
-
-
 def _upgrade(store: Store) -> None:
-    """Tables and indexes newer than a file's build, added in place (user data untouched)."""
-    have = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
-    if {"documents_sha256", "hpo_keys"} <= have:
+    """The migrations a file's smanav did not have, run in place (user rows untouched)."""
+    from .tables import MIGRATIONS, applied_migrations
+
+    if {m.name for m in MIGRATIONS} <= set(applied_migrations(store.conn)):
         return
     # A file we may not write still answers, only a little slower: no error for that.
     with contextlib.suppress(StoreError, sqlite3.Error), store.atomic() as db:
-        db.execute("CREATE INDEX IF NOT EXISTS documents_sha256 ON documents(sha256)")
-        if "hpo_keys" not in have:
-            db.execute(
-                "CREATE TABLE hpo_keys (id TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL)"
-            )
-            _insert_hpo_keys(db)
+        migrate(db)
 
 
 def load_digest() -> str:

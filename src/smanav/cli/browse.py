@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from . import JsonOpt, app, db_app, disclaimer, emit_json, err, kb, nonempty, out, state
+from ._app import JsonOpt, app, db_app, disclaimer, emit_json, err, kb, nonempty, out, state
 
 
 # --- db -----------------------------------------------------------------------------
@@ -190,13 +190,28 @@ def symptoms(as_json: JsonOpt = False) -> None:
     disclaimer()
 
 
+#: As ``browse.SOURCES_PAGE`` and ``SOURCES_MAX_PAGE`` (the API's defaults; a test
+#: compares them), written out so ``smanav --help`` does not import the knowledge base.
+SOURCES_PAGE, SOURCES_MAX_PAGE = 25, 200
+
+
 @app.command()
-def sources(as_json: JsonOpt = False) -> None:
-    """List every source with its publisher, date and how many statements rest on it."""
-    from ..browse import sources_list
+def sources(
+    limit: Annotated[
+        int,
+        typer.Option(
+            help="Sources per page (as GET /api/sources?limit=).", min=1, max=SOURCES_MAX_PAGE
+        ),
+    ] = SOURCES_PAGE,
+    offset: Annotated[int, typer.Option(help="Sources to skip.", min=0, max=1_000_000)] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List every source with its publisher, date, how many statements rest on it, and
+    where a newer source says something different (the same dict as GET /api/sources)."""
+    from ..browse import sources_view
     from ..kb import source_when
 
-    result = sources_list(kb())
+    result = sources_view(kb(), limit, offset)
     if as_json:
         emit_json(result)
         return
@@ -212,6 +227,25 @@ def sources(as_json: JsonOpt = False) -> None:
             str(s["statements"]),
         )
     out.print(table)
+    for s in result["sources"]:
+        for fact in s["stale"]:
+            later = "; ".join(f"“{b['text']}” ({b['date'] or 'undated'})" for b in fact["newer"])
+            out.print(
+                f"[yellow]Newer dated facts exist:[/] {escape(s['title'])} "
+                f"({fact['date'] or 'undated'}) says “{escape(fact['text'])}”. "
+                f"Later: {escape(later)}"
+            )
+    shown, start = len(result["sources"]), result["offset"]
+    if shown < result["total"]:
+        more = f" --limit {limit}" if limit != SOURCES_PAGE else ""
+        out.print(
+            f"[dim]Sources {start + 1}–{start + shown} of {result['total']}"
+            + (
+                f"; the next: smanav sources{more} --offset {start + limit}[/]"
+                if result["next"]
+                else ".[/]"
+            )
+        )
     disclaimer()
 
 
@@ -272,21 +306,10 @@ def _print_statement(st: dict[str, Any], indent: str = "  ") -> None:
 def print_show(c: dict[str, Any]) -> None:
     """`smanav show`: the header, Safety first, then the other sections."""
     from ..browse import SAFETY_TITLES
-    from ..render import SECTION_TITLES
+    from ..render import SECTION_TITLES, concept_header
 
-    head = f"[bold]{escape(c['name'])}[/] — {escape(c['kind'].replace('_', ' '))}"
-    if c.get("domain_name"):
-        head += f", care domain: {escape(c['domain_name'])}"
-    out.print(head)
-    if c["brands"]:
-        out.print(f"Brand names: {escape(', '.join(c['brands']))}")
-    if c["synonyms"]:
-        out.print(f"Also called: {escape(', '.join(c['synonyms']))}")
-    if c.get("lay_terms"):
-        out.print(f"Everyday words: {escape(', '.join(c['lay_terms']))}")
-    for code in c["codes"]:
-        mark = "" if code["status"] == "verified" else " (unverified)"
-        out.print(f"[dim]{escape(code['system'])} {escape(code['code'])}{mark}[/]")
+    for line in concept_header(c):
+        out.print(line)
     if c.get("safety"):
         out.print("\n[bold underline]Safety[/]")
         last = None

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InvalidInput
-from . import app, err, kb, nonempty, write_output
+from ._app import app, err, kb, nonempty, write_output
 
 
 @app.command()

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from ..errors import InvalidInput
 from ..settings import DISCLAIMER
-from . import JsonOpt, app, disclaimer, emit_json, err, nonempty, out, state
+from ._app import JsonOpt, app, disclaimer, emit_json, err, nonempty, out, state
 
 PathsArg = Annotated[
     list[Path],
@@ -156,7 +156,7 @@ def extract(
     the corpus (the --json document is the same as ever, written as it goes).
     """
     from ..extract import iter_extract
-    from . import kb
+    from ._app import kb
 
     if as_json and jsonl:
         raise InvalidInput("--jsonl", "give --json or --jsonl, not both")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InvalidInput
-from . import app, disclaimer, kb, nonempty, out, write_output
+from ._app import app, disclaimer, err, kb, nonempty, out, write_output
 
 FORMATS = ("json", "markdown", "html", "pdf", "fhir")
 MAX_PROFILE_BYTES = 1_000_000
@@ -100,8 +100,9 @@ def _bad(text: str) -> int:
     return next(i for i, ch in enumerate(text) if 0xD800 <= ord(ch) <= 0xDFFF)
 
 
-def _read_profile(where: str) -> dict[str, Any]:
-    """A JSON profile from a file or stdin ("-"), with a clear message for each failure."""
+def _read_bytes(where: str, option: str) -> tuple[bytes, str]:
+    """A file's bytes, or standard input's ("-"), and its name for messages: at most
+    ``MAX_PROFILE_BYTES``, with a clear message naming ``option`` for each failure."""
     try:
         if where == "-":
             raw = sys.stdin.buffer.read(MAX_PROFILE_BYTES + 1)
@@ -109,18 +110,38 @@ def _read_profile(where: str) -> dict[str, Any]:
         else:
             path = Path(where)
             if not path.is_file():
-                raise InvalidInput("--profile", f"{where} is not a readable file")
+                raise InvalidInput(option, f"{where} is not a readable file")
             if path.stat().st_size > MAX_PROFILE_BYTES:
-                raise InvalidInput("--profile", f"{where} is over {MAX_PROFILE_BYTES} bytes")
+                raise InvalidInput(option, f"{where} is over {MAX_PROFILE_BYTES} bytes")
             with path.open("rb") as fh:
                 raw = fh.read(MAX_PROFILE_BYTES + 1)
             name = where
     except OSError as exc:
         source = "standard input" if where == "-" else where
-        raise InvalidInput("--profile", f"cannot read {source}: {exc.strerror or exc}") from None
+        raise InvalidInput(option, f"cannot read {source}: {exc.strerror or exc}") from None
     if len(raw) > MAX_PROFILE_BYTES:
-        raise InvalidInput("--profile", f"{name} is over {MAX_PROFILE_BYTES} bytes")
-    return parse_profile(raw, name)
+        raise InvalidInput(option, f"{name} is over {MAX_PROFILE_BYTES} bytes")
+    return raw, name
+
+
+def _read_profile(where: str) -> dict[str, Any]:
+    """A JSON profile from a file or stdin ("-"), with a clear message for each failure."""
+    return parse_profile(*_read_bytes(where, "--profile"))
+
+
+def _plan_from_fhir(where: str) -> tuple[dict[str, Any], list[str], str | None]:
+    """(plan, notes, Patient id) from a FHIR Bundle or Parameters file: what is wrong
+    with it is named with the file and the FHIR path (Bundle.entry[0].resource…)."""
+    from ..fhir import load_fhir, plan_from_fhir
+
+    raw, name = _read_bytes(where, "--fhir")
+    doc = load_fhir(raw, name, "--fhir")
+    try:
+        return plan_from_fhir(doc, kb())
+    except InvalidInput as exc:
+        raise InvalidInput(
+            "--fhir", f"{name}: {exc.field} {exc.message}", exc.suggestions
+        ) from None
 
 
 @app.command("plan")
@@ -196,6 +217,16 @@ def plan_cmd(
             callback=nonempty,
         ),
     ] = None,
+    fhir_file: Annotated[
+        str | None,
+        typer.Option(
+            "--fhir",
+            help="A FHIR R4 Bundle (or Parameters) JSON file of the patient's record: Patient, "
+            "Conditions, Observations, medicines (as POST /fhir/CarePlan/$generate reads it); "
+            "'-' for standard input. Instead of flags.",
+            callback=nonempty,
+        ),
+    ] = None,
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -241,18 +272,27 @@ def plan_cmd(
         "region": region,
     }
     given = {k: v for k, v in flags.items() if v is not None}
-    if profile is not None:
+    notes: list[str] = []
+    pid: str | None = None
+    if fhir_file is not None:
+        if given or profile is not None:
+            raise InvalidInput(
+                "--fhir", "give either --fhir or --profile / profile flags (--age …), not both"
+            )
+        plan, notes, pid = _plan_from_fhir(fhir_file)
+    elif profile is not None:
         if given:
             raise InvalidInput(
                 "--profile", "give either --profile or profile flags (--age, --symptom …), not both"
             )
-        data = _read_profile(profile)
+        plan = make_plan(_read_profile(profile), kb())
     else:
-        data = given
-    plan = make_plan(data, kb())
+        plan = make_plan(given, kb())
     if chosen == "pdf" and output is None and sys.stdout.isatty():
         raise InvalidInput("--output", "a PDF is binary: write it to a file with -o plan.pdf")
-    body = _render(plan, chosen)
+    for note in notes:  # what the record held but the plan could not use
+        err.print(f"Not used from the record: {note}", markup=False)
+    body = _render(plan, chosen, notes, pid)
     if output is not None:
         write_output(output, body)
         out.print(f"Wrote the {chosen} plan to {output}.", markup=False)
@@ -265,15 +305,18 @@ def plan_cmd(
         sys.stdout.write(body.decode("utf-8"))
 
 
-def _render(plan: dict[str, Any], fmt: str) -> bytes:
+def _render(
+    plan: dict[str, Any], fmt: str, notes: list[str] | None = None, pid: str | None = None
+) -> bytes:
     from ..plan import render_html, render_markdown, render_pdf
 
     if fmt == "json":
         return json.dumps(plan, ensure_ascii=False, indent=2).encode() + b"\n"
     if fmt == "fhir":
-        from ..fhir import care_plan
+        from ..fhir import care_plan_for
 
-        return json.dumps(care_plan(plan), ensure_ascii=False, indent=2).encode() + b"\n"
+        doc = care_plan_for(plan, notes or [], pid)
+        return json.dumps(doc, ensure_ascii=False, indent=2).encode() + b"\n"
     if fmt == "html":
         return render_html(plan).encode("utf-8")
     if fmt == "pdf":

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from . import JsonOpt, app, disclaimer, emit_json, kb, nonempty, out
+from ._app import JsonOpt, app, disclaimer, emit_json, kb, nonempty, out
 
 DenseOpt = Annotated[
     bool | None,

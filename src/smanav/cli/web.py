@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import SmanavError
-from . import app, err, state
+from ._app import app, err, state
 
 
 def _loopback(host: str) -> bool:

@@ -141,7 +141,7 @@ def iter_extract(
     A caller that writes each one out as it comes holds one document in memory, not the
     corpus (`smanav extract --json` held 6.7 GB for 50 MB of text).
     """
-    from ..ingest import collect_files, read_document
+    from ..documents import collect_files, read_document
     from ..settings import settings
 
     max_bytes = settings().max_bytes if max_bytes is None else max_bytes  # a bad value: exit 2

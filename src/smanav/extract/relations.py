@@ -3,12 +3,12 @@
 Each rule reads one sentence (and, for "these issues" or a section heading such
 as "Scoliosis treatment", the sentences around it). Certainty comes from cue
 words near the pair: "may" → hedged, "has not been tested" → negated; such
-statements are kept and marked, never asserted as fact and never dropped.
+statements are kept and marked, never asserted as fact and never dropped. Sentence
+splitting is in ``sentences``, ages and dates in ``qualifiers``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -18,14 +18,23 @@ from typing import Any
 
 from .lexicon import Entry, match_form, rules
 from .mentions import Mention
+from .qualifiers import _AGE, BadDate, _age_qualifiers, _date_in
+from .sentences import Sentence, sentences
 
 __all__ = ["Found", "Sentence", "find_assertions", "sentences"]
+
 
 INTERVENTIONS = frozenset(
     {"drug", "drug_class", "gene_therapy", "therapy", "device", "procedure", "diet"}
 )
+
+
 DRUGS = frozenset({"drug", "drug_class", "gene_therapy"})
+
+
 CAUSAL = frozenset({"symptom", "condition", "gene", "sma_type", "protein"})
+
+
 GENES = frozenset({"gene", "protein"})
 
 
@@ -52,73 +61,6 @@ class Found:
         )
 
 
-@dataclass
-class Sentence:
-    start: int
-    end: int
-    mentions: list[Mention]
-    heading: bool = False
-    section: int = 0
-
-
-# --- sentences ------------------------------------------------------------------------
-#: A sentence end. The look-behind starts a try only at the first of a run of stops
-#: ("....."): a later stop of the run ends at the same place, so it would fail alike,
-#: and trying each one would be quadratic in the run's length.
-_BREAK = re.compile(r"(?<![.!?])[.!?]+[\"'”’)]*\s+(?=[A-Z0-9\"“(])")
-_ABBREV = re.compile(r"(?:\b[A-Za-z]|\bU\.S|\be\.g|\bi\.e|\bvs|\bDr|\bMr|\bMrs|\bMs|\bNo|\bSt)$")
-#: Its longest form ("U.S", "Mrs" and a word boundary) ends within this many characters.
-_ABBREV_REACH = 8
-#: A longer "sentence" (a page without full stops) is cut at a space near this length:
-#: the rules relate every pair of mentions in a sentence, so an uncut one would make
-#: extraction quadratic in its length. The founding articles' longest is 224 characters.
-MAX_SENTENCE = 1000
-
-
-def sentences(text: str, mentions: list[Mention]) -> list[Sentence]:
-    """Lines, then sentences within lines; short lines without a full stop are headings."""
-    out: list[Sentence] = []
-    section = 0
-    for line in re.finditer(r"[^\n]+", text):
-        body = line.group(0)
-        if not body.strip():
-            continue
-        stripped = body.strip()
-        heading = len(stripped) < 80 and not stripped.endswith((".", "?", "!", ":", ";", ","))
-        if heading:
-            section += 1
-        cuts = [0]
-        for m in _BREAK.finditer(body):
-            # The abbreviation must end where the stop starts: search only the few
-            # characters before it (pos/endpos keep \b and $ as on the whole prefix).
-            p = m.start()
-            if body[p] == "." and _ABBREV.search(body, max(0, p - _ABBREV_REACH), p):
-                continue
-            cuts.append(m.end())
-        cuts.append(len(body))
-        for a, b in zip(cuts, cuts[1:], strict=False):
-            for c, d in _pieces(body, a, b):
-                if body[c:d].strip():
-                    out.append(Sentence(line.start() + c, line.start() + d, [], heading, section))
-    i = 0
-    for s in out:  # mentions are sorted; so are sentences
-        while i < len(mentions) and mentions[i].start < s.end:
-            if mentions[i].start >= s.start:
-                s.mentions.append(mentions[i])
-            i += 1
-    return out
-
-
-def _pieces(body: str, a: int, b: int) -> Iterator[tuple[int, int]]:
-    """body[a:b] whole, or cut after the last space within MAX_SENTENCE characters."""
-    while b - a > MAX_SENTENCE:
-        cut = body.rfind(" ", a + MAX_SENTENCE // 2, a + MAX_SENTENCE)
-        cut = a + MAX_SENTENCE if cut < 0 else cut + 1
-        yield a, cut
-        a = cut
-    yield a, b
-
-
 # --- cues -----------------------------------------------------------------------------
 @lru_cache(maxsize=64)
 def _cue_regex(words: tuple[str, ...]) -> re.Pattern[str]:
@@ -139,7 +81,11 @@ def _cues(
 
 
 _REVERSE_ADDRESS = ["treated with", "managed with", "relieved by", "eased by", "helped by"]
+
+
 _REVERSE_CAUSE = ["due to", "caused by", "because of", "result of", "a result of"]
+
+
 _SUPPORT = [
     "need",
     "needs",
@@ -151,6 +97,8 @@ _SUPPORT = [
     "helps",
     "necessary",
 ]
+
+
 _ANAPHORA = [
     "these issues",
     "these symptoms",
@@ -159,9 +107,17 @@ _ANAPHORA = [
     "this problem",
     "this issue",
 ]
+
+
 _DIGIT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b")
+
+
 _STUDIED = ["tested", "studied", "investigated", "trials", "trial", "evaluated"]
+
+
 _HEADING_TREAT = ["treatment", "treatments", "treating", "management", "managing", "therapy"]
+
+
 _LIST_SEP = re.compile(r"^(?:[\s,;/()&]|\band\b|\bor\b|\bthe\b|\ba\b|\ban\b|\bas well as\b)*$")
 
 
@@ -567,110 +523,6 @@ class _Doc:
                     self.found.setdefault(f.key, f)
                 else:
                     self.add(f, cues[0])
-
-
-# --- ages and dates -------------------------------------------------------------------
-_NUM = r"\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
-_UNIT = r"years?|yrs?|months?|weeks?|days?"
-_AGE = re.compile(
-    r"\b(?P<kind>up to(?: the)? age(?: of)?|up to|younger than|less than|under(?: the age of)?|"
-    rf"older than|at least|aged|over(?: the age of)?)\s+(?P<n1>{_NUM})(?:\s+(?P<u1>{_UNIT}))?"
-    r"(?:\s+(?:of age|old))?(?P<tail>\s+(?:and|or) (?:older|up|above))?|"
-    rf"\b(?P<n2>{_NUM})\s+(?P<u2>{_UNIT})(?:\s+(?:of age|old))?\s+"
-    r"(?P<tail2>and older|or older|and up|and above)",
-    re.IGNORECASE,
-)
-_WORDS = {
-    w: i + 1
-    for i, w in enumerate(
-        [
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-        ]
-    )
-}
-
-
-def _months(n: str, unit: str | None) -> float:
-    v = float(_WORDS.get(n.lower(), 0) or n)
-    u = (unit or "years").lower()
-    if u.startswith("month"):
-        return v
-    if u.startswith("week"):
-        return round(v / 4.345, 2)
-    if u.startswith("day"):
-        return round(v / 30.44, 2)
-    return v * 12
-
-
-def _age_qualifiers(m: re.Match[str]) -> tuple[dict[str, Any], str]:
-    """Age bounds in months from "up to age 2", "younger than 2 years", "2 months and older"."""
-    kind = (m.group("kind") or "").lower()
-    if not kind:
-        return {"age_min_months": _months(m.group("n2"), m.group("u2"))}, m.group(0)
-    unit = m.group("u1")
-    if unit is None and "age" not in kind:
-        return {}, ""  # "up to 3 doses", "under 20 kg": not an age
-    months = _months(m.group("n1"), unit)
-    if kind.startswith(("younger", "less", "under")):
-        return {"age_max_months": months, "age_max_exclusive": True}, m.group(0)
-    if kind.startswith("up to"):
-        return {"age_max_months": months}, m.group(0)
-    if kind == "aged" and not m.group("tail"):
-        return {}, ""
-    return {"age_min_months": months}, m.group(0)
-
-
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
-_DATE = re.compile(
-    r"\b(?:(?P<month>"
-    + "|".join(_MONTHS)
-    + r")\s+(?:(?P<day>\d{1,2}),?\s+)?)?(?P<year>(?:19|20)\d\d)\b",
-    re.IGNORECASE,
-)
-
-
-class BadDate(ValueError):
-    """A written date no calendar has ("February 30, 2019")."""
-
-
-def _date_in(text: str) -> tuple[str, str] | None:
-    m = _DATE.search(text)
-    if not m:
-        return None
-    year = int(m.group("year"))
-    if m.group("month"):
-        month = _MONTHS.index(m.group("month").lower()) + 1
-        if m.group("day"):
-            try:
-                return dt.date(year, month, int(m.group("day"))).isoformat(), "day"
-            except ValueError as exc:
-                raise BadDate(f"the date {m.group()!r} was left out: {exc}") from exc
-        return dt.date(year, month, 1).isoformat(), "month"
-    return dt.date(year, 1, 1).isoformat(), "year"
 
 
 def find_assertions(

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..kb import data_root, read_yaml
+from ..tokens import slug
 
 __all__ = [
     "Grammar",
@@ -29,6 +30,7 @@ __all__ = [
     "grammar",
     "not_in_relations",
     "plural_forms",
+    "slug",
     "spelling_forms",
     "term_variants",
     "vocabulary",
@@ -231,8 +233,6 @@ def drug_like(name: str, info: dict[str, Any]) -> bool:
 @lru_cache(maxsize=1)
 def not_in_relations() -> frozenset[str]:
     """Concept ids of class words that never carry a relation."""
-    from ..tokens import slug
-
     return frozenset(slug(n) for n in vocabulary()["not_in_relations"])
 
 

@@ -13,15 +13,16 @@ gives plain, writable containers.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any
 
-from ..kb import KnowledgeBase, format_date
+from ..citations import age_range, fact_date, format_date, limit_words, short_cite, source_when
+from ..kb import KnowledgeBase
 from ..models import Assertion, Certainty, ConceptKind, Evidence, Predicate
+from .readonly import ReadOnlyDict, ReadOnlyList
 from .rules import (
     CareStandardRule,
     CautionRule,
@@ -38,52 +39,6 @@ __all__ = ["Compiled", "ReadOnlyDict", "ReadOnlyList", "compiled"]
 
 CARE_STANDARD_LABEL = "from care-standard summaries, 2018"
 ELIGIBILITY = "eligibility"
-_READ_ONLY = (
-    "this part of a plan is shared by every plan made from the same knowledge base and "
-    "is read-only: copy it first (dict(x), list(x) or copy.deepcopy(plan))"
-)
-
-
-class ReadOnlyDict(dict[str, Any]):
-    """A dict shared between plans: reads as usual, writes raise TypeError."""
-
-    __slots__ = ()
-
-    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise TypeError(_READ_ONLY)
-
-    __setitem__ = __delitem__ = __ior__ = _refuse
-    clear = pop = popitem = setdefault = update = _refuse
-
-    def __copy__(self) -> dict[str, Any]:
-        return dict(self)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
-        return {k: copy.deepcopy(v, memo) for k, v in self.items()}
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (dict, (dict(self),))
-
-
-class ReadOnlyList(list[Any]):
-    """A list shared between plans: reads as usual, writes raise TypeError."""
-
-    __slots__ = ()
-
-    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise TypeError(_READ_ONLY)
-
-    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
-    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
-
-    def __copy__(self) -> list[Any]:
-        return list(self)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
-        return [copy.deepcopy(v, memo) for v in self]
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (list, (list(self),))
 
 
 # --- words shared by the parts ------------------------------------------------------
@@ -92,44 +47,12 @@ def source_fields(kb: KnowledgeBase, sid: str) -> dict[str, Any]:
 
 
 def _short_cite(kb: KnowledgeBase, evidence: Iterable[Evidence]) -> str:
-    parts = []
-    for ev in evidence:
-        src = kb.sources[ev.source]
-        when = (
-            f"updated {src.last_updated.isoformat()}"
-            if src.last_updated
-            else f"checked {src.retrieved}"
-            if src.retrieved
-            else "undated"
-        )
-        grade = ", secondary source" if src.grade == "secondary" else ""
-        parts.append(f"{src.publisher}, {when}{grade}")
-    return "; ".join(dict.fromkeys(parts))
-
-
-def _months_words(m: float) -> str:
-    if m == 0:
-        return "birth"
-    if m % 12 == 0:
-        years = int(m // 12)
-        return f"{years} year{'s' * (years != 1)}"
-    return f"{m:g} month{'s' * (m != 1)}"
+    return short_cite(kb.source_fields(ev.source) for ev in evidence)
 
 
 def range_words(a: Assertion) -> str:
     q = a.qualifiers
-    lo = q.age_min_months
-    hi = q.age_max_months
-    parts = []
-    if lo is not None:
-        parts.append("from birth" if lo == 0 else f"{_months_words(lo)} and older")
-    if hi is not None:
-        parts.append(
-            f"under {_months_words(hi)}"
-            if q.age_max_exclusive
-            else f"up to and including {_months_words(hi)}"
-        )
-    return ", ".join(parts) or "no age limit stated"
+    return age_range(q.age_min_months, q.age_max_months, q.age_max_exclusive)
 
 
 _PRECISION_RANK = {"year": 0, "month": 1, "day": 2}
@@ -163,8 +86,7 @@ def _superseded(facts: list[Assertion]) -> dict[str, Assertion]:
 
 
 def _fact_date(a: Assertion) -> str | None:
-    q = a.qualifiers
-    return f"dated {format_date(q.date, q.date_precision)}" if q.date is not None else None
+    return fact_date(a.qualifiers)
 
 
 def _lineage(kb: KnowledgeBase, cid: str) -> tuple[str, ...]:
@@ -475,14 +397,9 @@ def _build(kb: KnowledgeBase, rs: RuleSet) -> Compiled:
             else f"from care-standard summaries, {year}",
         )
     for sid, src in kb.sources.items():
-        if src.last_updated:
-            dated = f"updated {src.last_updated.isoformat()}"
-        elif src.content_year:
-            dated = f"content {src.content_year}; checked {src.retrieved}"
-        else:
-            dated = f"checked {src.retrieved}" if src.retrieved else "date not stated"
+        fields = source_fields(kb, sid)
         c.source_entries[sid] = ReadOnlyDict(
-            {"source": sid, **source_fields(kb, sid), "kind": src.kind, "dated": dated}
+            {"source": sid, **fields, "kind": src.kind, "dated": source_when(fields)}
         )
         c.source_order[sid] = (src.title.casefold(), sid)
     return c
@@ -527,27 +444,6 @@ def _facts(c: Compiled, cid: str, predicate: str, sources: set[str]) -> ReadOnly
     return ReadOnlyList(out)
 
 
-def _limit_words(a: Assertion) -> str:
-    """The range in words with the genetic and weight limits a label adds."""
-    q = a.qualifiers
-    words = range_words(a)
-    extra = []
-    if q.sma_types or q.smn2_max is not None:
-        alts = [f"type {' or '.join(str(t) for t in q.sma_types)}"] if q.sma_types else []
-        if q.smn2_max is not None:
-            alts.append(f"up to {q.smn2_max} SMN2 copies")
-        extra.append(" or ".join(alts))
-    if q.weight_min_kg is not None:
-        extra.append(f"{q.weight_min_kg:g} kg or more")
-    if q.weight_max_kg is not None:
-        extra.append(f"up to {q.weight_max_kg:g} kg")
-    if extra:
-        words = ("" if words == "no age limit stated" else words + "; ") + "; ".join(extra)
-    if q.region:
-        words = f"{words} ({q.region})"
-    return words
-
-
 def _is_primary_fact(a: Assertion, kb: KnowledgeBase) -> bool:
     return any(kb.sources[ev.source].grade == "primary" for ev in a.evidence)
 
@@ -562,7 +458,7 @@ def _eligibility(kb: KnowledgeBase, c: Compiled, cid: str) -> Eligibility | None
         if a.id in old:
             continue
         q = a.qualifiers
-        words = _limit_words(a)
+        words = limit_words(q)
         when = _fact_date(a)
         cite_words = _short_cite(kb, a.evidence) + (f"; {when}" if when else "")
         primary = _is_primary_fact(a, kb)

@@ -18,6 +18,7 @@ from ..models import Assertion, Concept
 from ..settings import DISCLAIMER
 from . import safety
 from .compiled import CARE_STANDARD_LABEL, Compiled, ReadOnlyList, compiled
+from .inputs import medicines_checked, profile_rows
 from .profile import MIN_PREGNANCY_AGE_MONTHS, Profile, format_age, parse_profile
 from .rules import (
     DOMAIN_TITLES,
@@ -56,14 +57,7 @@ _INPUT_FIELDS = {
 }
 
 
-_BREATHING_WORDS = {
-    "none": "none",
-    "night-niv": "non-invasive ventilation at night",
-    "continuous-niv": "non-invasive ventilation day and night",
-    "tracheostomy": "ventilation through a tracheostomy",
-}
 _NONE = ReadOnlyList()
-_REGION_NAMES = {"US": "United States (FDA labels)", "EU": "European Union (EMA labels)"}
 
 
 # --- one plan -----------------------------------------------------------------------
@@ -438,123 +432,6 @@ class _Planner:
             "evidence": evidence,
         }
 
-    def profile_rows(self) -> list[dict[str, str]]:
-        p = self.p
-
-        def names(ids: tuple[str, ...]) -> str:
-            return ", ".join(self.labels[i] for i in ids) or "none given"
-
-        return [
-            {"field": "age_months", "label": "Age", "value": self.age_words},
-            {
-                "field": "sma_type",
-                "label": "SMA type",
-                "value": "unknown" if p.sma_type is None else str(p.sma_type),
-            },
-            {
-                "field": "smn2_copies",
-                "label": "SMN2 copies",
-                "value": "unknown" if p.smn2_copies is None else str(p.smn2_copies),
-            },
-            {
-                "field": "functional_status",
-                "label": "Functional status",
-                "value": p.functional_status or "unknown",
-            },
-            {"field": "symptoms", "label": "Symptoms", "value": names(p.symptoms)},
-            {
-                "field": "medications",
-                "label": "Current medicines",
-                "value": ", ".join(
-                    [self.labels[i] for i in p.medications]
-                    + [f"{n} (not checked)" for n in p.unchecked_medications]
-                )
-                or "none given",
-            },
-            {
-                "field": "alcohol_use",
-                "label": "Alcohol use",
-                "value": "yes" if p.alcohol_use else "no",
-            },
-            {
-                "field": "prior_treatments",
-                "label": "Received before",
-                "value": names(p.prior_treatments),
-            },
-            {
-                "field": "spinal_fusion",
-                "label": "Spinal fusion",
-                "value": "yes" if p.spinal_fusion else "no",
-            },
-            {
-                "field": "weight_kg",
-                "label": "Weight",
-                "value": "not given" if p.weight_kg is None else f"{p.weight_kg:g} kg",
-            },
-            {
-                "field": "breathing_support",
-                "label": "Breathing support",
-                "value": _BREATHING_WORDS.get(p.breathing_support or "", "not given"),
-            },
-            {
-                "field": "feeding",
-                "label": "Feeding",
-                "value": {"mouth": "by mouth", "tube": "by tube"}.get(p.feeding or "", "not given"),
-            },
-            {
-                "field": "pregnancy",
-                "label": "Pregnancy or breastfeeding",
-                "value": p.pregnancy or "not given",
-            },
-            {
-                "field": "liver_disease",
-                "label": "Liver disease",
-                "value": "yes" if p.liver_disease else "no",
-            },
-            {
-                "field": "kidney_disease",
-                "label": "Kidney disease",
-                "value": "yes" if p.kidney_disease else "no",
-            },
-            {
-                "field": "region",
-                "label": "Region (whose labels apply)",
-                "value": _REGION_NAMES[p.region],
-            },
-        ]
-
-    def medicines(self) -> dict[str, Any]:
-        """Which current medicines were checked against the label facts, and which not."""
-        p, c = self.p, self.c
-        checked = [
-            {
-                "name": self.labels[cid],
-                "concept": cid,
-                "classes": [
-                    self.kb.concepts[k].name
-                    for k in c.lineage[cid][1:]
-                    if self.kb.concepts[k].kind.value == "interaction_class"
-                ],
-            }
-            for cid in p.medications
-        ]
-        if p.alcohol_use:
-            checked.append({"name": "Alcohol", "concept": "alcohol", "classes": []})
-        not_checked = list(p.unchecked_medications)
-        if not_checked:
-            note = (
-                "smanav holds no interaction facts for "
-                + ", ".join(not_checked)
-                + ": ask the care team or a pharmacist to check "
-                + ("it" if len(not_checked) == 1 else "them")
-                + " against every option here."
-            )
-        elif checked:
-            note = "Every current medicine listed was checked against the label facts smanav holds."
-        else:
-            note = "No current medicines were given."
-        return {"checked": checked, "not_checked": not_checked, "note": note}
-
     def plan(self) -> dict[str, Any]:
         ordered = sorted(
             self.options.values(),
@@ -583,13 +460,13 @@ class _Planner:
             "profile": self.p.model_dump(
                 mode="json", exclude=None if self.p.symptom_words else {"symptom_words"}
             ),
-            "profile_display": self.profile_rows(),
+            "profile_display": profile_rows(self.p, self.labels, self.age_words),
             "options": options,
             "care_standards": self.standards,
             "domains": list(domains.values()),
             "questions": [q for d in DOMAINS for q in self.questions[d]],
             "summary": {s: sum(1 for o in options if o["status"] == s) for s in STATUS_LABELS},
-            "medicines": self.medicines(),
+            "medicines": medicines_checked(self.p, self.c, self.kb, self.labels),
             "region": self.p.region,
             # Every source the plan cites, with its dates (collected while citing).
             "sources": [

@@ -18,10 +18,18 @@ from typing import Any
 
 import yaml
 
-from ..kb import source_when
-from .status import NEEDS_REVIEW, NOT_OFFERED, TO_DISCUSS
+from ..citations import say_date, source_when
+from .status import BOXED, NEEDS_REVIEW, NOT_OFFERED, REGION_LABELS, TO_DISCUSS, status_reasons
 
-__all__ = ["family_text", "family_view", "glossary", "plain_words", "say_date"]
+__all__ = [
+    "caution_keys",
+    "family_name",
+    "family_text",
+    "family_view",
+    "glossary",
+    "plain_words",
+    "say_date",
+]
 
 TITLE = "Summary for the family"
 INTRO = (
@@ -31,25 +39,10 @@ INTRO = (
 #: How each status reads in the summary: never "suggested", never advice.
 FAMILY_STATUS = {
     TO_DISCUSS: "to talk about",
-    NEEDS_REVIEW: "the care team needs to check it first",
+    NEEDS_REVIEW: "needs checking first",
     NOT_OFFERED: "not offered",
 }
 
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-_ISO = re.compile(r"\b(\d{4})-(\d{2})(?:-\d{2})?\b")
 #: Machine noise that never belongs in family text.
 _NOISE = (
     re.compile(r"\s*\((?:rule|care standard) [^()]*\)"),
@@ -57,6 +50,8 @@ _NOISE = (
     re.compile(r",?\s*characters \d+\s*[–-]\s*\d+"),
     re.compile(r"\s*\((?:event|as of): [^()]*\)"),
 )
+_AGE_RULES = ("label-age", "eligibility")
+_MEMBER = re.compile(r"for (.+?), one of this class, .*?“([^”]+)”")
 _RULE_AT_END = re.compile(r"\(rule ([^()\s]+)\)\s*$")
 #: Plain sentences for the label and eligibility checks (their reasons are technical).
 _RULE_WORDS = {
@@ -197,17 +192,6 @@ def symptom_words(plan: dict[str, Any], names: str, seen: set[str]) -> str:
     return ", ".join(out)
 
 
-def say_date(text: str) -> str:
-    """ISO dates as a person says them: "checked 2026-11" → "checked November 2026"
-    (a day is never added; a given day is dropped, the month is enough here)."""
-
-    def month(m: re.Match[str]) -> str:
-        n = int(m.group(2))
-        return f"{_MONTHS[n - 1]} {m.group(1)}" if 1 <= n <= 12 else m.group(0)
-
-    return _ISO.sub(month, text)
-
-
 def _first_sentence(text: str) -> str:
     """The first sentence (or clause before a semicolon, outside brackets), without a
     "Boxed warning (US):" style heading."""
@@ -277,20 +261,28 @@ def _age_words(reason: str, status: str) -> str:
 
 def _why(o: dict[str, Any], sources: dict[str, dict[str, Any]]) -> tuple[str, str]:
     """One plain sentence on why an option needs review or is not offered, and where
-    that comes from."""
-    from .render import status_reasons
+    that comes from ("" for a needs-review reason that is one of the option's cautions:
+    the summary's caution lines already say it, with the other options it applies to)."""
 
     cautions = {c["rule"]: c for c in o.get("cautions") or []}
     for r in status_reasons(o):
         m = _RULE_AT_END.search(r)
         rule = m.group(1) if m else "eligibility"
         c = cautions.get(rule)
+        if c is not None and o["status"] == NEEDS_REVIEW and rule not in _AGE_RULES:
+            return "", ""
         if c is not None and rule not in _RULE_WORDS:
             return _first_sentence(c["text"]), _where(c.get("evidence"), sources)
         if rule in _RULE_WORDS:
             words = _RULE_WORDS[rule]
-            if rule in ("label-age", "eligibility"):
+            if rule in _AGE_RULES:
                 words = _age_words(r, o["status"]) or words
+            member = _MEMBER.search(r)
+            if rule == "label-class-member" and member:
+                words = (
+                    f"For {member.group(1)}, one medicine in this group, "
+                    f"the label covers {member.group(2)} only."
+                )
             deciding = [
                 sid for e in o.get("eligibility") or [] if not e["eligible"] for sid in e["sources"]
             ]
@@ -299,9 +291,151 @@ def _why(o: dict[str, Any], sources: dict[str, dict[str, Any]]) -> tuple[str, st
     return "A caution from the sources applies.", ""
 
 
+#: What kind of harm a combination caution is about, from words in its text.
+_KINDS = (
+    ("sedating", re.compile(r"sleep|drows|sedat", re.I)),
+    ("drying", re.compile(r"anticholinergic|drying", re.I)),
+)
+_STACK_KIND = {"SAFE-STACK-SEDATIVES": "sedating", "SAFE-STACK-ANTICHOLINERGIC": "drying"}
+_TAKEN = re.compile(r"would add to (.+) \(already taken\)")
+_BESIDE = re.compile(r"is listed beside (.+?): they are alternatives")
+#: One plain sentence per kind of combination (grounded in the cautions it stands for).
+_WITH_WORDS = {
+    "sedating": "Together they add to sleepiness and can slow breathing.",
+    "drying": "Together their drying effects add up, such as constipation and thick mucus.",
+    "same-class": "They are in the same group of medicines.",
+}
+_BESIDE_WORDS = {
+    "sedating": "They are choices, not to take together: each adds to sleepiness, and "
+    "together they can slow breathing.",
+    "drying": "They are choices, not to take together: their drying effects add up, "
+    "such as constipation and thick mucus.",
+}
+
+
+def _kind(text: str) -> str:
+    return next((k for k, pattern in _KINDS if pattern.search(text)), "")
+
+
+def _split_names(text: str) -> list[str]:
+    """ "Baclofen (Lioresal), Alcohol" → both names (commas inside brackets kept)."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    return [n for n in (*out, cur.strip()) if n]
+
+
+def caution_keys(o: dict[str, Any], c: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The caution lines of the family summary that carry this caution of option ``o``.
+
+    Combinations are grouped by what they clash with ("with alcohol": every medicine
+    that must not be mixed with it), alternatives listed together in one line, and any
+    other caution by its rule and its wording (the option's own name taken out), so
+    one line can name every option it applies to. Every caution of an offered option
+    has at least one line: the summary shortens, it never drops (HAZ-21)."""
+    rule, text = c["rule"], c["text"]
+    if rule == "SAFE-STACK-SEDATIVES" or rule == "SAFE-STACK-ANTICHOLINERGIC":
+        kind = _STACK_KIND[rule]
+        m = _TAKEN.search(text)
+        if m:
+            return [("with", name, kind) for name in _split_names(m.group(1))]
+        m = _BESIDE.search(text)
+        if m:
+            return [("beside", kind)]
+    if c.get("concept") and rule in ("label-interaction", "do-not-combine", "same-class"):
+        kind = "same-class" if rule == "same-class" else _kind(text)
+        if kind:
+            return [("with", str(c["with"]), kind)]
+    sentence = _first_sentence(text)
+    for name in (*_labels(o), family_name(o)):
+        sentence = sentence.replace(name, "It")
+    return [("rule", rule, sentence)]
+
+
+def _caution_lines(
+    plan: dict[str, Any], sources: dict[str, dict[str, Any]], seen: set[str], listed: set[str]
+) -> list[dict[str, Any]]:
+    """Every safety caution of an offered option, grouped (see ``caution_keys``)."""
+
+    groups: dict[tuple[str, ...], dict[str, Any]] = {}
+    for o in plan["options"]:
+        if o["status"] == NOT_OFFERED:
+            continue
+        for c in o.get("cautions") or []:
+            if c["rule"] == BOXED:
+                continue
+            for key in caution_keys(o, c):
+                # the same class as a medicine taken goes with the sleepiness it adds
+                group = ("with", key[1], "sedating") if key[2:] == ("same-class",) else key
+                if group not in groups and key[2:] == ("same-class",):
+                    group = key
+                g = groups.setdefault(group, {"names": [], "keys": [], "cautions": []})
+                if key not in g["keys"]:
+                    g["keys"].append(key)
+                g["cautions"].append(c)
+                names = [family_name(o)]
+                if key[0] == "beside":
+                    beside = _BESIDE.search(c["text"])
+                    assert beside is not None  # the key is only made when it matched
+                    names += [_name_of(plan, n) for n in _split_names(beside.group(1))]
+                g["names"] += [n for n in names if n not in g["names"]]
+    lines: list[dict[str, Any]] = []
+    order = {"with": 0, "beside": 1, "rule": 2}
+    for key, g in sorted(groups.items(), key=lambda kv: order[kv[0][0]]):
+        cautions = g["cautions"]
+        if key[0] == "with":
+            kinds = [k[2] for k in g["keys"]]
+            said = _with_words(_name_of(plan, key[1]), kinds, cautions)
+        elif key[0] == "beside":
+            said = _BESIDE_WORDS[key[1]]
+        else:
+            said = key[2]
+            if len(g["names"]) > 1:
+                said = re.sub(r"^(It|This medicine)\b", "Each of them", said)
+        where = next((w for c in cautions if (w := _where(c.get("evidence"), sources))), "")
+        same = next((x for x in lines if set(x["names"]) == set(g["names"])), None)
+        if same is None:  # lines about the same medicines are one line
+            same = {"keys": [], "names": g["names"], "text": "", "where": ""}
+            lines.append(same)
+        same["keys"] += [list(k) for k in g["keys"]]
+        same["text"] = f"{same['text']} {plain_words(said, seen, listed)}".strip()
+        if where and say_date(where) not in same["where"]:
+            same["where"] = f"{same['where']}; {say_date(where)}".lstrip("; ")
+    return lines
+
+
+def _labels(o: dict[str, Any]) -> list[str]:
+    """How the engine's texts name an option: "Baclofen (Lioresal)", longest first."""
+    brands = o.get("brands") or []
+    out = [f"{o['name']} ({', '.join(brands)})", *(f"{o['name']} ({b})" for b in brands)]
+    return [*out, str(o["name"])] if brands else [str(o["name"])]
+
+
+def _name_of(plan: dict[str, Any], label: str) -> str:
+    """The family name of an option given by its label ("Baclofen (Lioresal)")."""
+    for o in plan["options"]:
+        if label in _labels(o):
+            return family_name(o)
+    return label
+
+
+def _with_words(what: str, kinds: list[str], cautions: list[dict[str, Any]]) -> str:
+    """ "With alcohol, which is used: do not mix. Together they add to sleepiness…"."""
+    used = "which the profile says is used" if what.casefold() == "alcohol" else "already taken"
+    head = f"With {'alcohol' if what.casefold() == 'alcohol' else what}, {used}"
+    if any(c["rule"] == "do-not-combine" for c in cautions):
+        head += ": do not mix them"
+    words = [_WITH_WORDS[k] for k in dict.fromkeys(kinds)]
+    return " ".join([f"{head}.", *words])
+
+
 def family_view(plan: dict[str, Any]) -> dict[str, Any]:
     """The family summary of a plan, arranged for any format (see the module doc)."""
-    from .render import BOXED
 
     sources = {s["source"]: s for s in plan.get("sources") or []}
     seen: set[str] = set()
@@ -340,11 +474,14 @@ def family_view(plan: dict[str, Any]) -> dict[str, Any]:
         if o["status"] == NEEDS_REVIEW:
             text, where = _why(o, sources)
             name = family_name(o)
+            if not text:
+                continue
             if said.get(text) is None:
                 said[text] = name
                 first.append(item(name, text, where))
             else:
                 first.append(item(name, f"The same caution as for {said[text]}.", ""))
+    cautions = _caution_lines(plan, sources, seen, listed)
     meds = plan.get("medicines") or {}
     if meds.get("not_checked"):
         names = ", ".join(meds["not_checked"])
@@ -380,7 +517,6 @@ def family_view(plan: dict[str, Any]) -> dict[str, Any]:
         if r["field"] in ("age_months", "sma_type", "symptoms", "medications", "breathing_support")
         or (r["field"] in ("feeding", "weight_kg") and r["value"] != "not given")
     ]
-    from .render import REGION_LABELS
 
     region = plan.get("region") or "US"
     about.append({"label": "Labels", "value": REGION_LABELS.get(region, region)})
@@ -396,6 +532,7 @@ def family_view(plan: dict[str, Any]) -> dict[str, Any]:
         "words": words,
         "about": about,
         "first": talk_first,
+        "cautions": cautions,
         "domains": domains,
         "questions": questions,
     }
@@ -410,6 +547,11 @@ def family_text(view: dict[str, Any]) -> str:
             lines.append(f"Boxed warning. {n['text']}" if n["boxed"] else n["text"])
             if n["where"]:
                 lines.append(f"From {n['where']}.")
+    for c in view["cautions"]:
+        lines.append(f"{', '.join(c['names'])}.")
+        lines.append(c["text"])
+        if c["where"]:
+            lines.append(f"From {c['where']}.")
     for d in view["domains"]:
         lines.append(f"{d['name']}.")
         for o in d["options"]:

@@ -7,14 +7,13 @@ and always the disclaimer. Heavy libraries are imported when first used.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..citations import citation_line, escape_markdown
 from ..errors import SmanavError
-from ..kb import source_when
 from ..settings import DISCLAIMER
-from .status import STATUS_BADGES, upgrade_plan
+from .status import BOXED, REGION_LABELS, STATUS_BADGES, status_reasons, upgrade_plan
 
 if TYPE_CHECKING:
     import jinja2
@@ -40,8 +39,6 @@ INTRO = (
     "rests on, with their dates."
 )
 
-#: Whose labels a plan follows, as every format names it ("Labels: United States (FDA)").
-REGION_LABELS = {"US": "United States (FDA)", "EU": "European Union (EMA)"}
 #: Why an option is not simply "to discuss", as a heading.
 STATUS_WHY = {"not_offered": "Why it is not offered", "needs_review": "Why it needs review"}
 #: The label facts shown with each option, in order, with their headings.
@@ -51,23 +48,6 @@ LABEL_FACTS = (
     ("pregnancy", "Label: pregnancy, breastfeeding and contraception"),
     ("not_known", "Not known: what the label does not say or was not read"),
 )
-BOXED = "boxed-warning"
-#: Rules that only ever make a status more careful (engine and safety checks).
-_STATUS_RULES = frozenset(
-    {
-        "label-age",
-        "label-contraindication",
-        "label-interaction",
-        "label-pregnancy",
-        "label-class-member",
-    }
-)
-#: Caution rules that never change a status.
-_INFO_RULES = frozenset({"already-taken", "same-class", "do-not-combine", BOXED})
-_RULE_AT_END = re.compile(r"\(rule ([^()\s]+)\)\s*$")
-_RULE_IN = re.compile(r"\(rule ([^()\s]+)\)")
-
-_when = source_when
 
 
 def region_line(plan: dict[str, Any]) -> str:
@@ -86,29 +66,6 @@ def medicines_lines(plan: dict[str, Any]) -> dict[str, Any]:
     not_checked = list(meds.get("not_checked") or [])
     note = meds.get("note") or "No current medicines were given."
     return {"checked": checked, "not_checked": not_checked, "note": note}
-
-
-def status_reasons(o: dict[str, Any]) -> list[str]:
-    """The reasons that made an option not eligible or in need of review (empty when it
-    is to discuss); its status text when no single reason says so."""
-    if o["status"] == "to_discuss":
-        return []
-    caution_rules = {c["rule"] for c in o.get("cautions") or []} - _INFO_RULES
-    out = []
-    for r in o["reasons"]:
-        at_end = _RULE_AT_END.search(r)
-        rule = at_end.group(1) if at_end else None
-        inner = _RULE_IN.search(r)
-        outside = (
-            inner is not None
-            and inner.group(1) == "eligibility"
-            and (" is outside " in r or "disagree" in r)
-            and "shown for information" not in r
-            and "shown beside the label" not in r
-        )
-        if rule in _STATUS_RULES or rule in caution_rules or outside:
-            out.append(r)
-    return out or [f"{o['status_text'][:1].upper()}{o['status_text'][1:]}."]
 
 
 def option_view(o: dict[str, Any]) -> dict[str, Any]:
@@ -138,15 +95,8 @@ def fact_region(f: dict[str, Any]) -> str:
 
 
 def citation(ev: dict[str, Any]) -> str:
-    """One line naming where a statement comes from: title, publisher, date, place."""
-    parts = [str(ev["title"]), str(ev["publisher"]), _when(ev)]
-    if ev.get("grade") == "secondary":
-        parts.append("secondary source")
-    if ev.get("start") is not None:
-        parts.append(f"characters {ev['start']}–{ev['end']}")
-    if ev.get("section"):
-        parts.append(f"section “{ev['section']}”")
-    return " · ".join(parts)
+    """One line naming where a statement comes from (the address is shown as a link)."""
+    return citation_line(ev, url=False)
 
 
 #: What "[repaired]" beside a quote means, for readers and screen readers.
@@ -195,13 +145,7 @@ def plan_view(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- Markdown -----------------------------------------------------------------------
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
-
-
-def _md(text: object) -> str:
-    """Plain text made inert in Markdown (no markup, no raw HTML)."""
-    s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", s)
+_md = escape_markdown
 
 
 def _md_evidence(lines: list[str], evidence: list[dict[str, Any]], indent: str = "") -> None:
@@ -269,6 +213,12 @@ def _md_family(fam: dict[str, Any]) -> list[str]:
                 mark = "⚠ **Boxed warning:** " if n["boxed"] else ""
                 where = f" *From {_md(n['where'])}.*" if n["where"] else ""
                 lines.append(f"  - {mark}{_md(n['text'])}{where}")
+        lines.append("")
+    if fam["cautions"]:
+        lines += ["### Safety cautions to go through", ""]
+        for c in fam["cautions"]:
+            where = f" *From {_md(c['where'])}.*" if c["where"] else ""
+            lines.append(f"- **{_md(', '.join(c['names']))}:** {_md(c['text'])}{where}")
         lines.append("")
     lines += ["### The options, by area of care", ""]
     for d in fam["domains"]:

@@ -10,17 +10,21 @@ status or a saved plan (``status_name``, ``upgrade_plan``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = [
+    "BOXED",
     "NEEDS_REVIEW",
     "NOT_OFFERED",
     "OLD_STATUS_NAMES",
+    "REGION_LABELS",
     "STATUSES",
     "STATUS_BADGES",
     "STATUS_LABELS",
     "TO_DISCUSS",
     "status_name",
+    "status_reasons",
     "upgrade_plan",
 ]
 
@@ -42,6 +46,23 @@ STATUS_BADGES = {
     NOT_OFFERED: "Not offered",
     NEEDS_REVIEW: "Needs review",
 }
+#: Whose labels a plan follows, as every format names it ("Labels: United States (FDA)").
+REGION_LABELS = {"US": "United States (FDA)", "EU": "European Union (EMA)"}
+BOXED = "boxed-warning"
+#: Rules that only ever make a status more careful (engine and safety checks).
+_STATUS_RULES = frozenset(
+    {
+        "label-age",
+        "label-contraindication",
+        "label-interaction",
+        "label-pregnancy",
+        "label-class-member",
+    }
+)
+#: Caution rules that never change a status.
+_INFO_RULES = frozenset({"already-taken", "same-class", "do-not-combine", BOXED})
+_RULE_AT_END = re.compile(r"\(rule ([^()\s]+)\)\s*$")
+_RULE_IN = re.compile(r"\(rule ([^()\s]+)\)")
 #: Names used before issue 10, accepted on input.
 OLD_STATUS_NAMES = {"suggested": TO_DISCUSS, "not_eligible": NOT_OFFERED}
 
@@ -73,3 +94,27 @@ def upgrade_plan(plan: dict[str, Any]) -> dict[str, Any]:
     ]
     out["summary"] = {OLD_STATUS_NAMES.get(k, k): v for k, v in summary.items()}
     return out
+
+
+def status_reasons(o: dict[str, Any]) -> list[str]:
+    """The reasons that made an option not eligible or in need of review (empty when it
+    is to discuss); its status text when no single reason says so. Shared by the
+    clinician part (``plan.render``) and the family summary (``plan.family``)."""
+    if o["status"] == "to_discuss":
+        return []
+    caution_rules = {c["rule"] for c in o.get("cautions") or []} - _INFO_RULES
+    out = []
+    for r in o["reasons"]:
+        at_end = _RULE_AT_END.search(r)
+        rule = at_end.group(1) if at_end else None
+        inner = _RULE_IN.search(r)
+        outside = (
+            inner is not None
+            and inner.group(1) == "eligibility"
+            and (" is outside " in r or "disagree" in r)
+            and "shown for information" not in r
+            and "shown beside the label" not in r
+        )
+        if rule in _STATUS_RULES or rule in caution_rules or outside:
+            out.append(r)
+    return out or [f"{o['status_text'][:1].upper()}{o['status_text'][1:]}."]

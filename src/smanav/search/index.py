@@ -21,6 +21,7 @@ from typing import Any
 
 from ..kb import KnowledgeBase
 from ..store import split_passages
+from ..tables import add_passages, add_search_entry, migrate
 from .text import fts_terms
 
 __all__ = ["COMMON", "WINDOW", "Index", "Passage", "index_for"]
@@ -30,15 +31,6 @@ __all__ = ["COMMON", "WINDOW", "Index", "Passage", "index_for"]
 COMMON = 2000
 #: Passages holding only common words that are looked at (the newest), per query.
 WINDOW = 500
-
-_FTS_SCHEMA = """
-CREATE VIRTUAL TABLE concept_fts USING fts5(
-    concept_id UNINDEXED, origin UNINDEXED, text, tokenize='porter unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE passage_fts USING fts5(
-    source_id UNINDEXED, origin UNINDEXED, start UNINDEXED, end UNINDEXED, text,
-    tokenize='porter unicode61 remove_diacritics 2');
-CREATE TABLE hpo_terms (id TEXT PRIMARY KEY, name TEXT NOT NULL, synonyms TEXT);
-"""
 
 
 @dataclass(frozen=True)
@@ -60,17 +52,13 @@ def _connect(kb: KnowledgeBase) -> sqlite3.Connection:
         conn = sqlite3.connect(str(kb.path), check_same_thread=False)
         conn.execute("PRAGMA query_only = ON")
         return conn
+    # A knowledge base without a file (made in memory): the same tables, in memory.
     conn = sqlite3.connect(":memory:", check_same_thread=False)
-    conn.executescript(_FTS_SCHEMA)
+    migrate(conn)
     for sid, text in sorted(kb.texts.items()):
-        conn.executemany(
-            "INSERT INTO passage_fts VALUES (?, 'curated', ?, ?, ?)",
-            [(sid, s, e, t) for s, e, t in split_passages(text)],
-        )
+        add_passages(conn, sid, "curated", split_passages(text))
     for c in kb.concepts.values():
-        conn.execute(
-            "INSERT INTO concept_fts VALUES (?, 'curated', ?)", (c.id, " ; ".join(c.all_names))
-        )
+        add_search_entry(conn, c.id, "curated", list(c.all_names))
     return conn
 
 

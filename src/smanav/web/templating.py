@@ -12,13 +12,12 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..browse import DOMAIN_NAMES
-from ..render import SECTION_TITLES, citation_line
+from ..citations import SECTION_TITLES, citation_line, concept_url, source_when
 from ..settings import DISCLAIMER
 
 __all__ = [
@@ -57,21 +56,6 @@ def wants_json(request: Request) -> bool:
         or path.endswith(".json")
         or request.query_params.get("format") == "json"
     )
-
-
-def concept_url(concept: dict[str, Any] | str, kind: str | None = None) -> str:
-    """The canonical page of a concept: treatments and symptoms have their own."""
-    from ..models import INTERVENTION_KINDS
-
-    if isinstance(concept, dict):
-        cid, kind = concept["concept"], concept.get("kind")
-    else:
-        cid = concept
-    if kind in {k.value for k in INTERVENTION_KINDS}:
-        return f"/treatments/{quote(cid)}"
-    if kind == "symptom":
-        return f"/symptoms/{quote(cid)}"
-    return f"/concepts/{quote(cid)}"
 
 
 def twin_url(request: Request) -> str:
@@ -122,6 +106,7 @@ def _env() -> Any:
         DOMAIN_NAMES={str(k): v for k, v in DOMAIN_NAMES.items()},
         concept_url=concept_url,
         citation_line=citation_line,
+        source_when=source_when,
     )
     env.filters["quote_text"] = _quote_text
     env.filters["blocks"] = _blocks

@@ -1,7 +1,8 @@
 """Driving the site in a real browser: a server in a thread, Debian's chromium, axe-core.
 
-Shared by the browser tests and ``scripts/screenshots.py`` so both use the same
-tooling. Playwright never downloads a browser here: it drives ``/usr/bin/chromium``.
+Shared by the browser tests, ``scripts/screenshots.py`` and ``bench/`` so all use the
+same tooling (test tooling: it lives here, not in the installed package). Playwright
+never downloads a browser here: it drives ``/usr/bin/chromium`` ($SMANAV_CHROMIUM).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..settings import environment, settings
+from smanav.settings import environment, settings
 
 __all__ = [
     "CHROMIUM",
     "CHROMIUM_ARGS",
     "axe_path",
+    "free_port",
     "launch_chromium",
     "run_axe",
     "serve",
@@ -50,7 +52,7 @@ def serve(db_path: str | Path | None = None) -> Iterator[str]:
     """Run the app with uvicorn in a thread on a free loopback port; yield its base URL."""
     import uvicorn
 
-    from . import create_app
+    from smanav.web import create_app
 
     port = free_port()
     config = uvicorn.Config(

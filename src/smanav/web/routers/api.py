@@ -13,13 +13,19 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from ..browse import show_concept, symptoms_list, treatments_list
-from ..errors import NotFound
-from ..models import INTERVENTION_KINDS
-from ..settings import DISCLAIMER
-from .app import get_kb, json_object
-from .templating import json_response
-from .views import SOURCES_MAX_PAGE, SOURCES_PAGE, sources_view, symptom_view
+from ...browse import (
+    SOURCES_MAX_PAGE,
+    SOURCES_PAGE,
+    show_concept,
+    sources_view,
+    symptoms_list,
+    treatments_list,
+)
+from ...errors import NotFound
+from ...models import INTERVENTION_KINDS
+from ...settings import DISCLAIMER
+from ..deps import get_kb, json_object
+from ..templating import json_response
 
 __all__ = ["ErrorBody", "router"]
 
@@ -125,7 +131,7 @@ def api_symptom(request: Request, name: str) -> Response:
             f"see /api/{where}/{concept.id}",
             [s for s in kb.suggestions(name) if s != concept.name][:5],
         )
-    return json_response(symptom_view(kb, concept.id))
+    return json_response(show_concept(kb, name))
 
 
 @router.get(
@@ -148,7 +154,7 @@ def api_search(
     q: str = Query(min_length=1, max_length=500, description="Words to look for."),
     limit: int = Query(10, ge=1, le=50, description="At most this many results."),
 ) -> Response:
-    from ..search import search
+    from ...search import search
 
     return _no_store(json_response(search(q, get_kb(request), limit=limit)))
 
@@ -158,14 +164,14 @@ def api_ask(
     request: Request,
     q: str = Query(min_length=1, max_length=500, description="The question."),
 ) -> Response:
-    from ..search import ask
+    from ...search import ask
 
     return _no_store(json_response(ask(q, get_kb(request))))
 
 
 @router.post("/ask", tags=["ask"], summary="A cited answer (question in a JSON body)")
 def api_ask_post(request: Request, body: Question) -> Response:
-    from ..search import ask
+    from ...search import ask
 
     return json_response(ask(body.question, get_kb(request)))
 
@@ -186,7 +192,7 @@ def api_ask_post(request: Request, body: Question) -> Response:
     openapi_extra={"requestBody": PROFILE_BODY},
 )
 async def api_plan(request: Request) -> Response:
-    from ..plan import make_plan
+    from ...plan import make_plan
 
     profile = await json_object(request)
     kb = get_kb(request)

@@ -14,13 +14,21 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..browse import symptoms_list, treatments_list
-from ..kb import KnowledgeBase
-from ..models import INTERVENTION_KINDS, Concept
-from ..settings import DISCLAIMER
-from .app import error_body, error_response, get_kb
-from .templating import concept_url, respond, wants_json
-from .views import SOURCES_MAX_PAGE, SOURCES_PAGE, home_view, show, sources_view, symptom_view
+from ...browse import (
+    SOURCES_MAX_PAGE,
+    SOURCES_PAGE,
+    home_view,
+    show_concept,
+    sources_view,
+    symptoms_list,
+    treatments_list,
+)
+from ...kb import KnowledgeBase
+from ...models import INTERVENTION_KINDS, Concept
+from ...settings import DISCLAIMER
+from ..deps import get_kb
+from ..errors import error_body, error_response
+from ..templating import concept_url, respond, wants_json
 
 __all__ = ["router"]
 
@@ -77,7 +85,7 @@ async def treatment(request: Request, name: str, kb: KnowledgeBase = KB) -> Resp
     concept = kb.concepts.get(name)
     if concept is None or concept.kind not in INTERVENTION_KINDS:
         return _canonical(request, _resolve(kb, name))
-    return respond(request, "concept.html", show(kb, concept))
+    return respond(request, "concept.html", show_concept(kb, concept.id))
 
 
 @page("/symptoms")
@@ -90,7 +98,7 @@ async def symptom(request: Request, name: str, kb: KnowledgeBase = KB) -> Respon
     concept = kb.concepts.get(name)
     if concept is None or concept.kind != "symptom":
         return _canonical(request, _resolve(kb, name))
-    return respond(request, "symptom.html", symptom_view(kb, concept.id))
+    return respond(request, "symptom.html", show_concept(kb, concept.id))
 
 
 @page("/concepts/{name}")
@@ -99,7 +107,7 @@ async def concept_page(request: Request, name: str, kb: KnowledgeBase = KB) -> R
     concept = kb.concepts.get(name) or _resolve(kb, name)
     if concept.kind in INTERVENTION_KINDS or concept.kind == "symptom" or concept.id != name:
         return _canonical(request, concept)
-    return respond(request, "concept.html", show(kb, concept))
+    return respond(request, "concept.html", show_concept(kb, concept.id))
 
 
 @page("/sources")
@@ -125,7 +133,7 @@ def search_page(
 ) -> Response:
     data: dict[str, Any] = {"query": q, "results": [], "disclaimer": DISCLAIMER}
     if q.strip():
-        from ..search import search
+        from ...search import search
 
         data = {**search(q, kb), "disclaimer": DISCLAIMER}
         data.setdefault("query", q)
@@ -142,7 +150,7 @@ def ask_page(
 ) -> Response:
     data: dict[str, Any] = {"question": q, "answer": None, "citations": [], "concepts": []}
     if q.strip():
-        from ..search import ask
+        from ...search import ask
 
         data = dict(ask(q, kb))
     data.setdefault("disclaimer", DISCLAIMER)
@@ -154,20 +162,20 @@ def ask_page(
 # --- the plan wizard ----------------------------------------------------------------
 @page("/plan")
 async def plan_form(request: Request, kb: KnowledgeBase = KB) -> Response:
-    from .wizard import blank_form
+    from ..wizard import blank_form
 
     return respond(request, "plan_form.html", blank_form(kb))
 
 
 @router.post("/plan.pdf")
 async def plan_pdf(request: Request, kb: KnowledgeBase = KB) -> Response:
-    from .wizard import plan_from_form
+    from ..wizard import plan_from_form
 
     plan, form = plan_from_form(kb, await request.form())
     if plan is None:
         return respond(request, "plan_form.html", form, 422)
-    from ..plan.render import pdf_available
-    from .pdfpool import PdfBusy
+    from ...plan.render import pdf_available
+    from ..pdfpool import PdfBusy
 
     if not pdf_available():  # the plan page shows no PDF button then; say so plainly
         body = error_body(
@@ -198,7 +206,7 @@ async def plan_pdf(request: Request, kb: KnowledgeBase = KB) -> Response:
 @router.post("/plan")
 async def plan_result(request: Request, kb: KnowledgeBase = KB) -> Response:
     """The plan from the wizard's fields; errors go back to the form, next to the field."""
-    from .wizard import plan_from_form
+    from ..wizard import plan_from_form
 
     plan, form = plan_from_form(kb, await request.form())
     if plan is None:
@@ -208,7 +216,7 @@ async def plan_result(request: Request, kb: KnowledgeBase = KB) -> Response:
     elif wants_json(request):
         response = respond(request, "plan.html", plan)
     else:
-        from ..plan.render import pdf_available, plan_view
+        from ...plan.render import pdf_available, plan_view
 
         full = str((await request.form()).get("full") or "") in ("1", "yes", "on")
         data = {**plan_view(plan), "form": form["values"], "full": full, "pdf": pdf_available()}
@@ -220,7 +228,7 @@ async def plan_result(request: Request, kb: KnowledgeBase = KB) -> Response:
 @router.post("/plan/edit")
 async def plan_edit(request: Request, kb: KnowledgeBase = KB) -> Response:
     """Back to the form with the answers kept (no JavaScript, nothing stored)."""
-    from .wizard import blank_form, form_values
+    from ..wizard import blank_form, form_values
 
     state = {**blank_form(kb), "values": form_values(await request.form())}
     response = respond(request, "plan_form.html", state)
