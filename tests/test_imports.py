@@ -26,12 +26,7 @@ ALLOWED_EDGES: frozenset[tuple[str, str]] = frozenset()
 MAX_LINES = 600
 #: Modules still over MAX_LINES, each being split by another change of issue 13. The
 #: set may only shrink: an entry that is no longer needed fails the test.
-OVERSIZE = frozenset(
-    {
-        "smanav/kb.py",
-        "smanav/plan/profile.py",
-    }
-)
+OVERSIZE: frozenset[str] = frozenset()
 
 
 def _modules(root: Path) -> dict[str, tuple[Path, bool]]:

@@ -303,7 +303,7 @@ def test_api_plan_returns_the_library_plan_and_stores_nothing(client: TestClient
         ({"age": -3}, "age_months"),
         ({"age": "8m", "sma_type": 9}, "sma_type"),
         ({"age": "8m", "functional_status": "runner"}, "functional_status"),
-        ({"age": "8m", "symptoms": ["droolz"]}, "symptoms[0]"),
+        ({"age": "8m", "symptoms": ["unicorn tears"]}, "symptoms[0]"),
         ({"sma_type": 1}, "age_months"),
         (
             {"age": "8m", "symptoms": ["drooling"], "symptom_words": {"dysphagia": "x"}},
@@ -383,13 +383,13 @@ def test_the_parents_words_reach_the_plan_from_the_api_and_the_wizard(
 
 
 def test_wizard_errors_appear_next_to_the_field_in_words(client: TestClient) -> None:
-    r = client.post("/plan", data={"age": "-3", "other_symptoms": "droolz"})
+    r = client.post("/plan", data={"age": "-3", "other_symptoms": "droolzzz"})
     assert r.status_code == 422
     html = r.text
     age = re.search(r'<p id="age-error"[^>]*>(.*?)</p>', html, re.S)
     assert age and "negative" in text_of(age.group(1))
     other = re.search(r'<p id="other_symptoms-error"[^>]*>(.*?)</p>', html, re.S)
-    assert other and "droolz" in text_of(other.group(1)) and "Drooling" in other.group(1)
+    assert other and "droolzzz" in text_of(other.group(1)) and "Drooling" in other.group(1)
     assert 'aria-invalid="true"' in html and 'aria-describedby="age-hint age-error"' in html
     assert 'value="-3"' in html  # what was typed is kept
     assert 'href="#field-age"' in html  # the summary links to the field

@@ -12,6 +12,7 @@ from typing import Any
 from .errors import InvalidInput
 from .kb import KnowledgeBase
 from .models import Assertion, CareDomain, Predicate
+from .names import closest
 from .settings import DISCLAIMER
 
 __all__ = [
@@ -83,7 +84,9 @@ def parse_domain(domain: str | None) -> CareDomain | None:
     for d in CareDomain:
         if d.value.startswith(key) and key:
             return d
-    raise InvalidInput("domain", f"{domain!r} is not a care domain", [d.value for d in CareDomain])
+    values = [d.value for d in CareDomain]
+    close = closest(key, values, n=len(values))
+    raise InvalidInput("domain", f"{domain!r} is not a care domain", close or values)
 
 
 def _brief(kb: KnowledgeBase, cid: str) -> dict[str, Any]:

@@ -7,15 +7,10 @@ directory given by path, for tests and editors). Every problem is reported as a
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
 import sqlite3
-import threading
-import unicodedata
-import weakref
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -28,9 +23,12 @@ from pydantic import BaseModel, ValidationError
 
 from .citations import format_date
 from .citations import source_when as source_when  # where the CLI imports it from
-from .errors import DataError, InstallError, NotFound
+from .errors import DataError, InstallError
 from .models import Assertion, CareDomain, Certainty, Concept, Evidence, Predicate, Source
+from .names import NameIndex
+from .sourcetexts import StoredTexts
 from .text import WordBreaker, apply_edits
+from .tokens import norm_name
 
 __all__ = [
     "CuratedData",
@@ -62,17 +60,6 @@ def data_root() -> Traversable:
 
 def span_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-_NON_WORD = re.compile(r"[^\w]+")
-_DIGITS = re.compile(r"\d+")
-
-
-def norm_name(name: str) -> str:
-    """Key for name lookups: case, accents, punctuation and spacing do not matter."""
-    folded = unicodedata.normalize("NFKD", name.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", folded).strip()
 
 
 def _data_files(root: Traversable) -> list[Traversable]:
@@ -329,81 +316,9 @@ SECTIONS: dict[str, tuple[Predicate, ...]] = {
 }
 
 
-class StoredTexts(Mapping[str, str]):
-    """Source texts read from the database when a quote needs them, never all at open.
-
-    Opening the knowledge base used to read every stored text into memory (585 MB at a
-    million passages); a plan quotes a few sources, so a few are read and the last ones
-    kept. A cited source without a text of its own is quoted from an ingested document
-    with the same sha256 (the same article, ingested by a user).
-    """
-
-    #: Texts kept in memory after being read (a plan or a search quotes a handful).
-    KEEP = 32
-
-    def __init__(self, path: Path, sha_of: Mapping[str, str]) -> None:
-        self.path = path
-        self._sha_of = dict(sha_of)
-        self._cache: OrderedDict[str, str | None] = OrderedDict()
-        self._cached = threading.Lock()
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-
-    def _query(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        with self._lock:
-            if self._conn is None:
-                uri = f"{self.path.absolute().as_uri()}?mode=ro"
-                self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-                weakref.finalize(self, self._conn.close)
-            return self._conn.execute(sql, args).fetchall()
-
-    def _read(self, sid: str) -> str | None:
-        rows = self._query("SELECT text FROM documents WHERE source_id = ?", (sid,))
-        if not rows and sid in self._sha_of:
-            rows = self._query(
-                "SELECT text FROM documents WHERE sha256 = ? LIMIT 1", (self._sha_of[sid],)
-            )
-        return str(rows[0][0]) if rows else None
-
-    def get(self, key: str, default: Any = None) -> Any:
-        with self._cached:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                text = self._cache[key]
-                return default if text is None else text
-        text = self._read(key)
-        with self._cached:
-            self._cache[key] = text
-            while len(self._cache) > self.KEEP:
-                self._cache.popitem(last=False)
-        return default if text is None else text
-
-    def __getitem__(self, key: str) -> str:
-        text = self.get(key)
-        if text is None:
-            raise KeyError(key)
-        return str(text)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and self.get(key) is not None
-
-    def _ids(self) -> list[str]:
-        own = {str(r[0]) for r in self._query("SELECT source_id FROM documents", ())}
-        shas = {str(r[0]) for r in self._query("SELECT DISTINCT sha256 FROM documents", ())}
-        own |= {sid for sid, sha in self._sha_of.items() if sha in shas}
-        return sorted(own)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._ids())
-
-    def __len__(self) -> int:
-        return len(self._ids())
-
-
 def _merge_known_evidence(conn: Any, assertions: dict[str, Assertion]) -> None:
     """Evidence an editor accepted for a statement already known (review.py): added to
     that statement at load, so a rebuild of the curated data never drops it."""
-    import sqlite3
 
     try:
         rows = conn.execute(
@@ -446,9 +361,9 @@ class KnowledgeBase:
         self.concepts = concepts
         self.assertions = assertions
         self.texts = texts
-        self._by_norm: dict[str, list[tuple[str, str]]] = {}
-        for cid, _name, key, kind in names:
-            self._by_norm.setdefault(key, []).append((cid, kind))
+        #: (concept id, name, normalised name, how it names it): the store's names table,
+        #: read by the one name index (`smanav.names`).
+        self.name_rows = list(names)
         self._about: dict[str, list[Assertion]] = {}
         self._breaker: WordBreaker | None = None
         self._repaired: dict[str, str | None] = {}
@@ -493,43 +408,18 @@ class KnowledgeBase:
         kb.version = store.meta("digest") or ""
         return kb
 
-    # -- names -------------------------------------------------------------------------
-    _RANK = {"name": 0, "brand": 1, "synonym": 2, "code": 2, "lay": 3, "hpo": 4}
-
+    # -- names: thin wrappers over the one name index (smanav.names) ------------------
     def lookup(self, name: str) -> Concept | None:
         """Exact lookup (any case, spacing or punctuation); None when nothing matches."""
-        hits = self._by_norm.get(norm_name(name))
-        if not hits:
-            return None
-        cid = min(hits, key=lambda h: (self._RANK.get(h[1], 9), h[0]))[0]
-        return self.concepts[cid]
+        return NameIndex.for_kb(self).lookup(name)
 
     def suggestions(self, name: str, limit: int = 5) -> list[str]:
-        key = norm_name(name)
-        close = difflib.get_close_matches(key, list(self._by_norm), n=limit * 3, cutoff=0.6)
-        out: list[str] = []
-        for k in close:
-            label = self.concepts[self._by_norm[k][0][0]].name
-            if label not in out:
-                out.append(label)
-        return out[:limit]
+        return NameIndex.for_kb(self).suggest(name, limit=limit)
 
     def resolve(self, name: str, field: str = "name") -> Concept:
-        """Generic, brand, synonym, lay term or HPO id, with small typos forgiven."""
-        if not name or not name.strip():
-            raise NotFound(field, "is empty: give a treatment, symptom or other name")
-        found = self.lookup(name)
-        if found is not None:
-            return found
-        key = norm_name(name)
-        close = difflib.get_close_matches(key, list(self._by_norm), n=2, cutoff=0.82)
-        # A different number is a different thing (SMA type 9, HP:0002651), not a typo.
-        digits = _DIGITS.findall(key)
-        close = [k for k in close if _DIGITS.findall(k) == digits]
-        if close and len(key) >= 4:
-            best = {self._by_norm[k][0][0] for k in close[:1]}
-            return self.concepts[best.pop()]
-        raise NotFound(field, f"{name!r} is not in the knowledge base", self.suggestions(name))
+        """Id, generic, brand, synonym, lay term, lexicon phrase or HPO id, small typos
+        forgiven; NotFound with suggestions otherwise."""
+        return NameIndex.for_kb(self).resolve(name, field=field)
 
     # -- statements --------------------------------------------------------------------
     def about(self, cid: str) -> list[Assertion]:
@@ -599,7 +489,7 @@ class KnowledgeBase:
         if quote in self._repaired:
             return self._repaired[quote]
         if self._breaker is None:
-            self._breaker = WordBreaker((k for k in self._by_norm if k.isalpha()), ())
+            self._breaker = WordBreaker((r[2] for r in self.name_rows if r[2].isalpha()), ())
         edits = self._breaker.edits(quote)
         repaired = apply_edits(quote, edits).text if edits else None
         self._repaired[quote] = repaired

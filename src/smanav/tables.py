@@ -101,7 +101,7 @@ def _hpo_keys(db: sqlite3.Connection) -> None:
 
 
 def fill_hpo_keys(db: sqlite3.Connection) -> None:
-    from .search.lexicon import hpo_key_rows
+    from .phrases import hpo_key_rows
 
     db.executemany("INSERT INTO hpo_keys VALUES (?, ?, ?)", hpo_key_rows(db))
 

@@ -246,12 +246,12 @@ def plan_cmd(
         raise InvalidInput("--format", f"--json and --format {fmt} ask for different formats")
     chosen = "json" if as_json else (fmt or "markdown").strip().lower()
     if chosen not in FORMATS:
-        import difflib
+        from ..names import closest
 
         raise InvalidInput(
             "--format",
             f"{fmt!r} is not a format: use {', '.join(FORMATS)}",
-            difflib.get_close_matches(chosen, FORMATS, n=2, cutoff=0.5),
+            closest(chosen, FORMATS, n=2, cutoff=0.5),
         )
     flags: dict[str, Any] = {
         "age_months": age,

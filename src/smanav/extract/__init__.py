@@ -9,6 +9,7 @@ code-point offset into the original text, even when the text was repaired
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +34,8 @@ __all__ = [
     "LexiconSpec",
 ]
 
-_SPECS: dict[int, LexiconSpec] = {}
+#: One spec per knowledge base, let go with it (an id() key could be reused by another).
+_SPECS: weakref.WeakKeyDictionary[KnowledgeBase, LexiconSpec] = weakref.WeakKeyDictionary()
 
 
 def lexicon(kb: KnowledgeBase | Lexicon | LexiconSpec) -> Lexicon:
@@ -42,10 +44,9 @@ def lexicon(kb: KnowledgeBase | Lexicon | LexiconSpec) -> Lexicon:
         return kb
     if isinstance(kb, LexiconSpec):
         return lexicon_for(kb)
-    spec = _SPECS.get(id(kb))
+    spec = _SPECS.get(kb)
     if spec is None:
-        _SPECS.clear()
-        spec = _SPECS[id(kb)] = LexiconSpec.from_kb(kb)
+        spec = _SPECS[kb] = LexiconSpec.from_kb(kb)
     return lexicon_for(spec)
 
 

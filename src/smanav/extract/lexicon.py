@@ -27,8 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from ..kb import KnowledgeBase, data_root, read_yaml
+from ..names import NameIndex
 from ..text import WordBreaker
-from .vocabulary import KIND_AS, grammar, slug, term_variants, vocabulary
+from ..tokens import slug
+from .vocabulary import KIND_AS, grammar, term_variants, vocabulary
 
 __all__ = ["Entry", "Lexicon", "LexiconSpec", "english_words", "match_form", "rules", "slug"]
 
@@ -150,22 +152,22 @@ class LexiconSpec:
 
     @classmethod
     def from_kb(cls, kb: KnowledgeBase) -> LexiconSpec:
-        hpo = hpo_terms()
+        """Every name of every concept, from the one name index (HPO names included):
+        generic names, synonyms and brands rank first, lay terms and HPO names next."""
         entries: list[tuple[str, Entry]] = []
         known: list[tuple[str, str]] = []
+        by_concept: dict[str, list[tuple[str, str]]] = {}
+        for cid, name, via in NameIndex.for_kb(kb).rows:
+            if via != "code":  # "HP:0002650" is a code, not words an article uses
+                by_concept.setdefault(cid, []).append((name, via))
         for cid in sorted(kb.concepts):
             c = kb.concepts[cid]
             if c.kind.value in SKIPPED_KINDS:
                 continue
             codes = tuple((code.system, code.code, code.status) for code in c.codes)
-            e = Entry(cid, c.name, c.kind.value, codes)
-            names = [*c.all_names]
-            for code in c.codes:
-                if code.system == "HPO" and code.code in hpo:
-                    names += [hpo[code.code]["name"], *hpo[code.code]["synonyms"]]
-            for i, n in enumerate(names):
-                rank = 0 if i < 1 + len(c.synonyms) + len(c.brands) else 1
-                entries.append((n, Entry(e.concept, e.name, e.kind, codes, False, rank)))
+            for n, via in by_concept.get(cid, []):
+                rank = 0 if via in ("name", "synonym", "brand") else 1
+                entries.append((n, Entry(cid, c.name, c.kind.value, codes, False, rank)))
                 known.append((key_of(n), cid))
         blob = json.dumps([(n, e.concept, e.kind) for n, e in entries]).encode()
         return cls(tuple(entries), tuple(known), hashlib.sha256(blob).hexdigest()[:16])

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..kb import data_root, norm_name, read_yaml
+from ..kb import data_root, read_yaml
+from ..tokens import slug
 
 __all__ = [
     "Grammar",
@@ -227,14 +228,6 @@ def drug_like(name: str, info: dict[str, Any]) -> bool:
         return False
     tree = info.get("mesh_tree") or []
     return not (tree and all(t[:3] in mesh_out for t in tree))
-
-
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def slug(name: str) -> str:
-    """A concept id made from a name ("Molded night splint" → molded-night-splint)."""
-    return _SLUG.sub("-", norm_name(name)).strip("-") or "x"
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,6 @@ all at once, so a form can show each message next to its field.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -15,9 +14,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import InvalidInput, NotFound
-from ..kb import KnowledgeBase, norm_name
+from ..errors import InvalidInput
+from ..kb import KnowledgeBase
+from ..medicines import resolve_medicine
 from ..models import INTERVENTION_KINDS, Concept, ConceptKind
+from ..names import NameIndex, closest, norm_name
 
 __all__ = [
     "BREATHING_SUPPORT",
@@ -235,7 +236,7 @@ def _choice(value: object, field: str, choices: tuple[str, ...], words: str) -> 
     raise InvalidInput(
         field,
         f"{value!r} is not {words}: use {', '.join(choices)}",
-        difflib.get_close_matches(key, [c.lower() for c in choices], n=2, cutoff=0.5),
+        closest(key, [c.lower() for c in choices], n=2, cutoff=0.5),
     )
 
 
@@ -286,7 +287,7 @@ def _status(value: object) -> FunctionalStatus | None:
     raise InvalidInput(
         "functional_status",
         f"{value!r} is not a functional status: use non-sitter, sitter, walker or 'unknown'",
-        difflib.get_close_matches(key, FUNCTIONAL_STATUSES, n=2, cutoff=0.5),
+        closest(key, FUNCTIONAL_STATUSES, n=2, cutoff=0.5),
     )
 
 
@@ -312,46 +313,29 @@ _KIND_WORDS = {
 }
 
 
-def _close_names(kb: KnowledgeBase, name: str, kinds: frozenset[ConceptKind]) -> list[str]:
-    """Names of the right kind close to what was typed, for "did you mean"."""
-    names: dict[str, str] = {}
-    for c in kb.concepts.values():
-        if c.kind in kinds:
-            for n in c.all_names:
-                names.setdefault(norm_name(n), n)
-    close = difflib.get_close_matches(norm_name(name), list(names), n=5, cutoff=0.6)
-    return [names[k] for k in close]
-
-
 def _resolve_one(
     kb: KnowledgeBase, name: object, field: str, list_field: str, kinds: frozenset[ConceptKind]
 ) -> Concept:
+    """A typed name through the one name index, of the kinds the field accepts."""
     word = _KIND_WORDS[list_field]
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput(field, f"expected a {word} name as text; got {name!r}")
     if len(name) > MAX_NAME:
         raise InvalidInput(field, f"is {len(name)} characters long: a name is at most {MAX_NAME}")
-    exact = kb.concepts.get(name.strip())
-    if exact is not None and exact.kind in kinds and exact.id != "alcohol":
-        return exact
-    try:
-        found = kb.resolve(name, field)
-    except NotFound:
-        where = {"symptoms": "the symptom list"}.get(list_field, "the treatment list")
-        raise InvalidInput(
-            field,
-            f"{name!r} is not a {word} smanav knows (see {where})",
-            _close_names(kb, name, kinds),
-        ) from None
-    if found.id == "alcohol":
+    index = NameIndex.for_kb(kb)
+    found = index.candidates(name)
+    fit = [c for c in found if c.kind in kinds and c.id != "alcohol"]
+    if fit:
+        return fit[0]
+    if found and found[0].id == "alcohol":
         raise InvalidInput(field, "alcohol is not a medicine: set alcohol_use (--alcohol) instead")
-    if found.kind in kinds:
-        return found
-    raise InvalidInput(
-        field,
-        f"{name!r} is {found.name}, a {found.kind.value.replace('_', ' ')}, not a {word}",
-        _close_names(kb, name, kinds),
-    )
+    close = index.suggest(name, kinds)
+    if found:
+        c = found[0]
+        kind = c.kind.value.replace("_", " ")
+        raise InvalidInput(field, f"{name!r} is {c.name}, a {kind}, not a {word}", close)
+    where = {"symptoms": "the symptom list"}.get(list_field, "the treatment list")
+    raise InvalidInput(field, f"{name!r} is not a {word} smanav knows (see {where})", close)
 
 
 def _resolve_list(
@@ -427,74 +411,6 @@ def _symptom_words(
 
 
 # --- medicines: any name is accepted ----------------------------------------------
-#: Kinds a medicine typed by a family may be: its label facts are checked.
-_CHECKED_KINDS = frozenset(
-    {
-        ConceptKind.drug,
-        ConceptKind.drug_class,
-        ConceptKind.gene_therapy,
-        ConceptKind.substance,
-        ConceptKind.interaction_class,
-    }
-)
-
-
-def _typo_match(kb: KnowledgeBase, key: str) -> Concept | None:
-    """A medicine smanav knows, one slip away ("spinrasa"); never another kind of thing.
-
-    Close means: same first letter, a similarity of at least 0.85 and at most two
-    characters different, so "omeprazole" never becomes alprazolam.
-    """
-    if len(key) < 5:
-        return None
-    best: tuple[float, str] | None = None
-    for c in kb.concepts.values():
-        if c.kind not in _CHECKED_KINDS or c.id == "alcohol":
-            continue
-        for n in c.all_names:
-            k = norm_name(n)
-            if not k or k[0] != key[0] or abs(len(k) - len(key)) > 2:
-                continue
-            r = difflib.SequenceMatcher(None, key, k).ratio()
-            if r >= 0.85 and (best is None or r > best[0]):
-                best = (r, c.id)
-    return kb.concepts[best[1]] if best else None
-
-
-def resolve_medicine(kb: KnowledgeBase, name: str) -> tuple[Concept | None, str]:
-    """A typed medicine → (the concept smanav checks it as, or None; the name to show).
-
-    In order: a name smanav knows (generic, brand, synonym); the drug dictionary
-    smanav ships with (generic names and brands: "Cipro" → ciprofloxacin), mapped to
-    a concept when smanav holds facts on that generic; a small slip in a name smanav
-    knows. Otherwise the name is kept as typed, to be listed as not checked.
-    """
-    shown = " ".join(name.split())
-    key = norm_name(shown)
-    by_id = kb.concepts.get(shown)  # a normalised profile given back
-    if by_id is not None and by_id.kind in _CHECKED_KINDS:
-        return by_id, by_id.name
-    found = kb.lookup(shown)
-    if found is not None and found.kind in _CHECKED_KINDS:
-        return found, shown
-    from ..extract.lexicon import drug_dictionary  # ~0.5 s once, only for unknown names
-
-    entry = drug_dictionary().get(shown.casefold()) or drug_dictionary().get(key)
-    if entry is not None:
-        generic = entry[0]
-        known = kb.lookup(generic)
-        if known is not None and known.kind in _CHECKED_KINDS:
-            return known, shown
-        if norm_name(generic) != key:
-            shown = f"{shown} ({generic.lower()})"
-        return None, shown
-    if found is None:
-        close = _typo_match(kb, key)
-        if close is not None:
-            return close, shown
-    return None, shown
-
-
 def _medicines(
     kb: KnowledgeBase, value: object
 ) -> tuple[tuple[str, ...], tuple[str, ...], bool, list[InvalidInput]]:
@@ -550,7 +466,7 @@ def _canonical_keys(data: Mapping[Any, Any]) -> tuple[dict[str, Any], list[Inval
                 InvalidInput(
                     key,
                     f"is not a profile field (fields: {', '.join(FIELDS)})",
-                    difflib.get_close_matches(key, [*FIELDS, *_ALIASES], n=2, cutoff=0.5),
+                    closest(key, [*FIELDS, *_ALIASES], n=2, cutoff=0.5),
                 )
             )
         elif name in out:

@@ -22,8 +22,7 @@ from typing import Any
 from ..kb import KnowledgeBase
 from ..store import split_passages
 from ..tables import add_passages, add_search_entry, migrate
-from .lexicon import Recognizer, load_lexicon
-from .text import fts_or, fts_terms
+from .text import fts_terms
 
 __all__ = ["COMMON", "WINDOW", "Index", "Passage", "index_for"]
 
@@ -72,7 +71,6 @@ class Index:
         #: capped passage counts of words and phrases, valid for one `PRAGMA data_version`
         self._counts: dict[str, int] = {}
         self._version = -1
-        self.recognizer = Recognizer(kb, self.conn, load_lexicon(), self.uses_word)
         #: (source, passage start) -> ids of assertions whose evidence lies in it
         self.cited: dict[tuple[str, int], list[str]] = {}
         #: assertion id -> passages its evidence lies in
@@ -123,11 +121,6 @@ class Index:
                     self._counts.clear()
                 self._counts[term] = n
         return n
-
-    def uses_word(self, word: str) -> bool:
-        """Whether any stored passage uses the word (as FTS5 stems it): a real word."""
-        term = fts_or([word])
-        return term is not None and self.count(term) > 0
 
     def close(self) -> None:
         self.conn.close()

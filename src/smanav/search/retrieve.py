@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 from ..errors import InvalidInput
 from ..kb import KnowledgeBase
 from ..models import Predicate
+from ..names import UNKNOWN_HPO, Mention, NameIndex
 from ..settings import DISCLAIMER, settings
 from .index import Index, Passage, index_for
-from .lexicon import UNKNOWN_HPO, Mention
 from .text import check_limit, check_query, fts_or, is_latin, rank_words
 
 __all__ = ["Hits", "dense_mode", "find", "related", "rrf", "search"]
@@ -126,7 +126,7 @@ class Hits:
 def find(query: str, kb: KnowledgeBase, limit: int = 10, dense: bool | None = None) -> Hits:
     """Retrieval proper: validated query in, fused passages and concepts out."""
     idx = index_for(kb)
-    mentions, other = idx.recognizer.find(query)
+    mentions, other = NameIndex.for_kb(kb).find(query)
     hits = Hits(query, mentions, other)
     mentioned = [m.concept for m in mentions]
     depth = max(30, limit * 3)

@@ -7,12 +7,11 @@ tokens and quote each one, so the worst a query can do is match nothing.
 
 from __future__ import annotations
 
-import functools
-import re
 import unicodedata
 from collections.abc import Iterable
 
 from ..errors import InvalidInput
+from ..tokens import HPO_ID, STOPWORDS, fold, hpo_ids, stem, stems, words
 
 __all__ = [
     "HPO_ID",
@@ -38,29 +37,6 @@ MAX_QUERY_CHARS = 1000
 MAX_LIMIT = 100
 #: Cap on distinct tokens sent to FTS5, so a long query stays fast.
 MAX_TOKENS = 48
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-#: An HPO id as people type it: "HP:0002650", "hp 0002650", "HP_0002650".
-HPO_ID = re.compile(r"\bhp[\s:_-]*(\d{7})\b", re.IGNORECASE)
-
-#: Words that carry no topic: question scaffolding and function words.
-_STOP_TEXT = """
-    a about above after again all also am an and any anything are as at be because been
-    before being below between both but by can cannot could did do does doing done down
-    during each else even ever every few for from further get gets getting give given go
-    going got had has have having he her here hers him his how i if in into is it its
-    just know let like lot lots make many may me might more most much must my no nor not
-    now of off on once one only or other our out over own please really same say says
-    she should so some such tell than that the their them then there these they thing
-    things this those through to too under until up us very was we were what whats when
-    where which while who whom whose why will with would you your yours son daughter
-    child children kid kids baby boy girl he she person patient patients someone anyone
-    people mum mom dad parent help helps helped helping
-"""
-STOPWORDS = frozenset(_STOP_TEXT.split())
-
-#: Suffixes the light stemmer strips, longest first.
-_SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly", "e", "y")
 
 
 def check_query(query: object, field: str = "query") -> str:
@@ -89,34 +65,6 @@ def check_limit(limit: object, field: str = "limit") -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(field, f"must be between 1 and {MAX_LIMIT}, not {limit}")
     return limit
-
-
-def fold(text: str) -> str:
-    """Case and accents folded, as the FTS5 tokenizer does (remove_diacritics 2)."""
-    if text.isascii():  # nothing to decompose: most names and questions, 10x faster
-        return text.casefold()
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in folded if not unicodedata.combining(ch))
-
-
-def words(text: str) -> list[str]:
-    """Folded word tokens in order ("can't" gives "can", "t"; "G-tube" gives "g", "tube")."""
-    return _WORD.findall(fold(text).replace("_", " "))
-
-
-@functools.lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """A deliberately crude suffix stripper: only used to compare two texts stemmed alike."""
-    if len(word) <= 3 or word.isdigit():
-        return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
-def stems(text: str) -> list[str]:
-    return [stem(w) for w in words(text)]
 
 
 def is_latin(text: str) -> bool:
@@ -164,16 +112,6 @@ def topic_words(text: str) -> list[str]:
             continue
         if w not in out:
             out.append(w)
-    return out
-
-
-def hpo_ids(text: str) -> list[str]:
-    """HPO ids in the text, as "HP:0002650", in order, each once."""
-    out: list[str] = []
-    for m in HPO_ID.finditer(fold(text)):
-        hid = f"HP:{m.group(1)}"
-        if hid not in out:
-            out.append(hid)
     return out
 
 
