@@ -334,3 +334,18 @@ def test_symptom_words_given_back_are_kept(kb: KnowledgeBase) -> None:
         kb,
     )
     assert p.symptom_words == {"dysphagia": "no swallow"}
+
+
+@pytest.mark.parametrize("field", ["region", "pregnancy", "sma_type", "functional_status"])
+def test_a_huge_bad_value_is_named_but_never_echoed_whole(field: str, kb: KnowledgeBase) -> None:
+    """A 20,000-character region once came back whole in the 422 (found by the FHIR fuzz
+    test): the message keeps the value's start and the advice at its end."""
+    with pytest.raises(InvalidInput) as raised:
+        parse_profile({"age_months": 12, field: "x" * 20_000}, kb)
+    err = raised.value
+    errors = getattr(err, "errors", None) or [err]
+    message = next(e.message for e in errors if e.field == field)
+    assert len(message) <= InvalidInput.MAX_MESSAGE + 60
+    assert message.startswith("'xxx") and "characters left out" in message
+    if field == "region":
+        assert message.endswith("use US, EU")

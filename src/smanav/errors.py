@@ -16,7 +16,15 @@ class SmanavError(Exception):
 class InvalidInput(SmanavError, ValueError):
     """Input that cannot be used, naming the field (or file) that is wrong."""
 
+    #: Longest message kept whole: a message quoting what was typed never echoes a huge
+    #: value back (its start and the message's advice at the end are kept).
+    MAX_MESSAGE = 400
+
     def __init__(self, field: str, message: str, suggestions: list[str] | None = None) -> None:
+        if len(message) > self.MAX_MESSAGE:
+            half = self.MAX_MESSAGE // 2
+            cut = len(message) - 2 * half
+            message = f"{message[:half]}… ({cut} characters left out) …{message[-half:]}"
         self.field = field
         self.message = message
         self.suggestions = list(suggestions or [])
