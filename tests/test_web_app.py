@@ -998,3 +998,19 @@ def test_the_web_package_has_no_import_cycle() -> None:
     importers = sorted(m for m, deps in graph.items() if "smanav.web.app" in deps)
     assert importers == ["smanav.web"]
     assert graph["smanav.web.routers.api"] >= {"smanav.web.deps"}
+
+
+def test_every_wizard_choice_is_a_value_the_profile_accepts(kb: Any) -> None:
+    """The wizard's choices are data (data/wizard_choices.yaml): each value must be one
+    parse_profile takes, so no option on the form can end in an error."""
+    from smanav.plan import parse_profile
+    from smanav.web.wizard import blank_form
+
+    choices = blank_form(kb)["choices"]
+    fields = ["functional_status", "sma_type", "breathing_support", "feeding", "pregnancy"]
+    for field in [*fields, "region"]:
+        assert choices[field], field
+        for c in choices[field]:
+            assert c["label"].strip(), (field, c)
+            if c["value"]:
+                parse_profile({"age_months": 360, field: c["value"]}, kb)

@@ -8,7 +8,11 @@ form's controls so that each message appears next to what the person typed.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
 from typing import Any
+
+import yaml
 
 from ..browse import DOMAIN_NAMES
 from ..errors import InvalidInput
@@ -56,49 +60,13 @@ TEXTS = (
     "region",
 )
 
-FUNCTIONAL = (
-    ("non-sitter", "Cannot sit without support (non-sitter)"),
-    ("sitter", "Sits without support but does not walk (sitter)"),
-    ("walker", "Walks, with or without aids (walker)"),
-    ("", "Not known"),
-)
 
-SMA_TYPES = (
-    ("", "Not known"),
-    ("0", "Type 0"),
-    ("1", "Type 1"),
-    ("2", "Type 2"),
-    ("3", "Type 3"),
-    ("4", "Type 4"),
-    ("presymptomatic", "Presymptomatic (no type yet: found by newborn screening or testing)"),
-)
-
-BREATHING = (
-    ("", "Not known or not given"),
-    ("none", "No breathing support"),
-    ("night-niv", "Non-invasive ventilation (a mask, e.g. BiPAP) at night"),
-    ("continuous-niv", "Non-invasive ventilation day and night"),
-    ("tracheostomy", "Ventilation through a tracheostomy"),
-)
-
-FEEDING = (
-    ("", "Not known or not given"),
-    ("mouth", "Eats and drinks by mouth"),
-    ("tube", "Fed through a tube (nasogastric or gastrostomy), fully or partly"),
-)
-
-PREGNANCY = (
-    ("", "Not asked (a child, or not given)"),
-    ("no", "Not pregnant or breastfeeding"),
-    ("pregnant", "Pregnant"),
-    ("planning", "Planning a pregnancy"),
-    ("breastfeeding", "Breastfeeding"),
-)
-
-REGIONS = (
-    ("US", "United States: FDA labels"),
-    ("EU", "European Union: EMA labels"),
-)
+@lru_cache(maxsize=1)
+def _fixed_choices() -> dict[str, list[dict[str, str]]]:
+    """The single-choice controls (``data/wizard_choices.yaml``): value and label."""
+    text = resources.files("smanav").joinpath("data/wizard_choices.yaml").read_text("utf-8")
+    data: dict[str, list[dict[str, str]]] = yaml.safe_load(text)
+    return data
 
 
 def _choices(kb: KnowledgeBase) -> dict[str, Any]:
@@ -115,12 +83,7 @@ def _choices(kb: KnowledgeBase) -> dict[str, Any]:
         for c in kb.treatments(CareDomain.disease_modifying)
     ]
     return {
-        "functional_status": [{"value": v, "label": label} for v, label in FUNCTIONAL],
-        "sma_type": [{"value": v, "label": label} for v, label in SMA_TYPES],
-        "breathing_support": [{"value": v, "label": label} for v, label in BREATHING],
-        "feeding": [{"value": v, "label": label} for v, label in FEEDING],
-        "pregnancy": [{"value": v, "label": label} for v, label in PREGNANCY],
-        "region": [{"value": v, "label": label} for v, label in REGIONS],
+        **{k: [dict(c) for c in v] for k, v in _fixed_choices().items()},
         "symptoms": symptoms,
         "prior_treatments": prior,
         "domain_names": {str(d): n for d, n in DOMAIN_NAMES.items()},
