@@ -320,9 +320,9 @@ def _local_cluster(spec: Any, workers: int) -> Any:
     import dask
     from dask.distributed import LocalCluster
 
-    from .extract import lexicon_for
+    from .extract import lexicon
 
-    lexicon_for(spec)
+    lexicon(spec)
     gc.collect()
     gc.freeze()
     with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
