@@ -7,7 +7,12 @@ each size in one run.
     python bench/memory.py --sizes 1,10,50 --json bench/memory.json
 
 Peak memory is the largest sum of resident memory over the command's whole process tree
-(Dask's scheduler, nannies and workers included), sampled every 0.1 s from /proc.
+(Dask's scheduler and workers included), sampled every 0.1 s from /proc. Summed RSS
+counts a page shared by forked workers once per process; `peak_pss_mb` (proportional
+set size, /proc/PID/smaps_rollup) divides each shared page among its sharers, so it
+is the memory the tree really holds.
+
+    python bench/memory.py --sizes 50 --only floor,ingest_w2    # some commands only
 The corpus is bench/extract.py's generator (founding-article paragraphs and sentences
 naming dictionary drugs, documents of ~5 kB).
 """
@@ -29,6 +34,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+#: What is measured against the floor: its smanav arguments.
+COMMANDS = {
+    "extract_json": ("extract", "{corpus}", "--json"),
+    "extract_jsonl": ("extract", "{corpus}", "--jsonl"),
+    "ingest": ("ingest", "{corpus}"),
+    "ingest_w2": ("ingest", "{corpus}", "--workers", "2"),
+}
 FLOOR = """
 import sqlite3, sys
 from pathlib import Path
@@ -63,13 +75,14 @@ def _tree(root: int) -> list[int]:
     return out
 
 
-def _rss_mb(pids: list[int]) -> float:
+def _mem_mb(pids: list[int], field: str = "Rss") -> float:
+    """Summed `field` (Rss or Pss) of the processes, from /proc/PID/smaps_rollup."""
     total = 0
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
                 for line in fh:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(f"{field}:"):
                         total += int(line.split()[1])
         except OSError:
             continue
@@ -77,17 +90,20 @@ def _rss_mb(pids: list[int]) -> float:
 
 
 def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Wall seconds, peak resident MB of the command's process tree and of its main process."""
+    """Wall seconds, peak resident MB (RSS and PSS) of the command's process tree, and
+    peak RSS of its main process."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = main = 0.0
+    peak = main = pss = 0.0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak, main
+        nonlocal peak, main, pss
         while not done.is_set():
-            peak = max(peak, _rss_mb(_tree(proc.pid)))
-            main = max(main, _rss_mb([proc.pid]))
+            pids = _tree(proc.pid)
+            peak = max(peak, _mem_mb(pids))
+            pss = max(pss, _mem_mb(pids, "Pss"))
+            main = max(main, _mem_mb([proc.pid]))
             time.sleep(0.1)
 
     th = threading.Thread(target=sample, daemon=True)
@@ -100,6 +116,7 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
     return {
         "seconds": round(time.perf_counter() - t0, 2),
         "peak_mb": round(peak),
+        "peak_pss_mb": round(pss),
         "main_mb": round(main),
     }
 
@@ -108,7 +125,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1,10")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--only", default=",".join(COMMANDS), help="commands to run besides the floor")
     args = ap.parse_args()
+    only = [c for c in COMMANDS if c in args.only.split(",")]
     from extract import make_corpus  # bench/extract.py
 
     from smanav.extract import lexicon
@@ -138,32 +157,29 @@ def main() -> None:
             row["floor"] = measure(
                 [sys.executable, "-c", FLOOR, str(fresh("floor")), str(corpus)], env
             )
-            row["extract_json"] = measure(
-                [exe, "--db", str(base), "extract", str(corpus), "--json"], env
-            )
-            row["extract_jsonl"] = measure(
-                [exe, "--db", str(base), "extract", str(corpus), "--jsonl"], env
-            )
-            row["ingest"] = measure([exe, "--db", str(fresh("w0")), "ingest", str(corpus)], env)
-            row["ingest_w2"] = measure(
-                [exe, "--db", str(fresh("w2")), "ingest", str(corpus), "--workers", "2"], env
-            )
+            for name in only:
+                db = base if name.startswith("extract") else fresh(name)
+                args_ = [x.format(corpus=corpus) for x in COMMANDS[name]]
+                row[name] = measure([exe, "--db", str(db), *args_], env)
+            row["load_average"] = round(os.getloadavg()[0], 2)
             rows.append(row)
             f = row["floor"]["seconds"]
             print(
-                f"{mb:g} MB ({n} docs): floor {f:.1f} s / {row['floor']['peak_mb']} MB; "
+                f"{mb:g} MB ({n} docs, load {row['load_average']}): "
+                f"floor {f:.1f} s / {row['floor']['peak_mb']} MB; "
                 + "; ".join(
                     f"{k} {row[k]['seconds']:.1f} s ({row[k]['seconds'] / f:.1f}x) "
-                    f"{row[k]['peak_mb']} MB (main {row[k]['main_mb']} MB)"
-                    for k in ("extract_json", "extract_jsonl", "ingest", "ingest_w2")
+                    f"{row[k]['peak_mb']} MB, PSS {row[k]['peak_pss_mb']} MB "
+                    f"(main {row[k]['main_mb']} MB)"
+                    for k in only
                 ),
                 flush=True,
             )
             shutil.rmtree(corpus, ignore_errors=True)
+            if args.json:  # after each size: a long run interrupted keeps what it measured
+                args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -201,6 +201,15 @@ def test_dask_workers_give_the_same_result(fresh_db: Path, tmp_path: Path) -> No
     assert shape(parallel) == shape(serial)
     assert parallel["added"] == 3
 
+    def queued(db: Path) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(db) as conn:
+            return conn.execute(
+                "SELECT id, source_id, status, subject, predicate, object, json "
+                "FROM review_queue ORDER BY id"
+            ).fetchall()
+
+    assert queued(fresh_db) == queued(serial_db) and queued(serial_db)
+
 
 def _pdf(text: str) -> bytes:
     """A one-page PDF with one line of Helvetica text, written by hand."""

@@ -332,3 +332,22 @@ def test_db_copy_bad_destination_exits_2(
     assert res.code == 2 and message in res.stderr and "Traceback" not in res.stderr
     if dest == "exists":
         assert target.read_text("utf-8") == "mine"
+
+
+def test_published_statements_read_once_per_ingest_follow_another_writer(fresh_db: Path) -> None:
+    """Ingest reads the published statements once, not per item; a commit by another
+    connection (a review decision, a rebuild) is seen by the next batch."""
+    from smanav.ingest import Published
+
+    a = next(iter(open_kb(fresh_db).assertions.values()))
+    item = a.model_dump(mode="json")
+    with Store(fresh_db) as store:
+        pub = Published()
+        with store.atomic() as db:
+            pub.refresh(db)
+            assert pub.known(db, item) == a.id
+        with sqlite3.connect(fresh_db) as other:
+            other.execute("DELETE FROM assertions WHERE id = ?", (a.id,))
+        with store.atomic() as db:
+            pub.refresh(db)
+            assert pub.known(db, item) is None

@@ -1,7 +1,7 @@
 """Ingest: read documents, extract what they say, store each version once, queue for review.
 
 ``ingest_paths(paths, db_path)`` is the real thing; ``smanav ingest`` formats its
-result. Each document is written in its own transaction, so Ctrl-C or a crash
+result. Each batch of documents is written in one transaction, so Ctrl-C or a crash
 mid-batch leaves every document either fully stored or absent. Bad files are
 reported by name and the rest of the batch goes on. With ``workers`` set,
 reading and extraction run on Dask (local processes, or a cluster given by
@@ -13,6 +13,7 @@ rows are written through ``smanav.tables``.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import logging
 import os
@@ -98,81 +99,134 @@ def _source_id(path: str, sha: str) -> str:
     return f"{stem}-{sha[:8]}"
 
 
-def _curated_source(db: sqlite3.Connection, sha: str) -> str | None:
-    """The curated source whose text has this sha256: the document is that source."""
-    row = db.execute(
-        "SELECT id FROM sources WHERE origin = 'curated' AND json_extract(json, '$.sha256') = ?",
-        (sha,),
-    ).fetchone()
-    return str(row[0]) if row else None
+class Published:
+    """What storing compares each document against, read once per ingest rather than per
+    document and statement: the curated sources by sha256 and the published statements
+    by (subject, predicate, object). Ingest writes neither; a commit by another
+    connection (a `db build`, a review decision) changes SQLite's ``data_version`` and
+    empties the cache at the next transaction."""
+
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._curated: dict[str, str] | None = None
+        self._statements: dict[tuple[str, str, str | None], list[Any]] = {}
+
+    def refresh(self, db: sqlite3.Connection) -> None:
+        """Call at the start of each transaction."""
+        version = int(db.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._version:
+            self._version, self._curated = version, None
+            self._statements.clear()
+
+    def curated_source(self, db: sqlite3.Connection, sha: str) -> str | None:
+        """The curated source whose text has this sha256: the document is that source."""
+        if self._curated is None:
+            self._curated = {}
+            for sid, digest in db.execute(
+                "SELECT id, json_extract(json, '$.sha256') FROM sources WHERE origin = 'curated'"
+            ):
+                self._curated.setdefault(str(digest), str(sid))  # the first, as before
+        return self._curated.get(sha)
+
+    def known(self, db: sqlite3.Connection, item: dict[str, Any]) -> str | None:
+        """The published statement the item restates (``review.known_statement``)."""
+        from .models import Assertion
+        from .review import known_statement
+
+        key = (item["subject"], item["predicate"], item["object"])
+        rows = self._statements.get(key)
+        if rows is None:
+            rows = self._statements[key] = [
+                Assertion.model_validate_json(r[0])
+                for r in db.execute(
+                    "SELECT json FROM assertions WHERE subject = ? AND predicate = ? "
+                    "AND object IS ? AND status IN ('curated', 'accepted') "
+                    "ORDER BY status = 'accepted', id",
+                    key,
+                )
+            ]
+        return known_statement(item, rows)
 
 
-def store_result(store: Store, r: dict[str, Any]) -> dict[str, Any]:
-    """Write one document, its passages and its queued assertions in one transaction; a
-    copy of a curated source is recorded as that source, and what restates a published
-    statement is queued marked "already known"."""
+def store_batch(
+    store: Store, results: list[dict[str, Any]], published: Published | None = None
+) -> list[dict[str, Any]]:
+    """Write a batch of read documents in one transaction (one commit, not one per
+    document: the commit was a third of the storing time); errors and unchanged files
+    pass through. All of the batch lands or none of it does, so each document is still
+    fully stored or absent."""
+    published = published or Published()
+    if not any(r["status"] == "read" for r in results):
+        return results
+    with store.atomic() as db:
+        published.refresh(db)
+        return [_store_one(db, r, published) if r["status"] == "read" else r for r in results]
+
+
+def _store_one(db: sqlite3.Connection, r: dict[str, Any], published: Published) -> dict[str, Any]:
+    """One document, its passages and its queued assertions, inside the caller's
+    transaction; a copy of a curated source is recorded as that source, and what restates
+    a published statement is queued marked "already known"."""
     from .models import Source
-    from .review import known_in_store
 
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     path = str(Path(r["file"]).resolve())
-    with store.atomic() as db:
-        if db.execute("SELECT 1 FROM ingest_documents WHERE sha256 = ?", (r["sha256"],)).fetchone():
-            return {"file": r["file"], "status": "unchanged", "sha256": r["sha256"]}
-        prev = db.execute(
-            "SELECT source_id, version FROM ingest_documents WHERE path = ? "
-            "ORDER BY version DESC LIMIT 1",
-            (path,),
-        ).fetchone()
-        version = prev["version"] + 1 if prev else 1
-        curated = _curated_source(db, r["sha256"])
-        sid = curated or _source_id(r["file"], r["sha256"])
-        src = Source(
-            id=sid,
-            title=r["title"],
-            publisher="Ingested document",
-            kind="article",
-            grade="secondary",
-            last_updated=r["last_updated"],
-            retrieved=now[:10],
-            file=Path(r["file"]).name,
-            length=len(r["text"]),
-            sha256=r["sha256"],
-        )
-        if curated is None:
-            add_source(db, src, "ingested")
-        # The curated source's own text (same sha256) supplies its quotes; stored once.
-        if not db.execute("SELECT 1 FROM documents WHERE source_id = ?", (sid,)).fetchone():
-            add_document(db, sid, "ingested", r["text"], r["passages"], r["sha256"])
-        add_ingested(
-            db,
-            {
-                "source_id": sid,
-                "path": path,
-                "sha256": r["sha256"],
-                "title": r["title"],
-                "last_updated": r["last_updated"],
-                "format": r["format"],
-                "version": version,
-                "supersedes": prev["source_id"] if prev else None,
-                "chars": len(r["text"]),
-                "mentions": r["mentions"],
-                "ingested_at": now,
-            },
-        )
-        if prev:
-            set_review_status(db, "superseded", now, pending_of=prev["source_id"])
-        items = []
-        known = 0
-        for a in r["assertions"]:
-            item = {**a, "source": sid, "as_of": r["last_updated"]}
-            same = known_in_store(db, item)
-            if same is not None:  # restates a published statement: marked, not new
-                item["known"] = same
-                known += 1
-            items.append((f"{a['id']}-{sid[-8:]}", item))
-        queue_assertions(db, sid, items, now)
-        bump_generation(db)
+    if db.execute("SELECT 1 FROM ingest_documents WHERE sha256 = ?", (r["sha256"],)).fetchone():
+        return {"file": r["file"], "status": "unchanged", "sha256": r["sha256"]}
+    prev = db.execute(
+        "SELECT source_id, version FROM ingest_documents WHERE path = ? "
+        "ORDER BY version DESC LIMIT 1",
+        (path,),
+    ).fetchone()
+    version = prev["version"] + 1 if prev else 1
+    curated = published.curated_source(db, r["sha256"])
+    sid = curated or _source_id(r["file"], r["sha256"])
+    src = Source(
+        id=sid,
+        title=r["title"],
+        publisher="Ingested document",
+        kind="article",
+        grade="secondary",
+        last_updated=r["last_updated"],
+        retrieved=now[:10],
+        file=Path(r["file"]).name,
+        length=len(r["text"]),
+        sha256=r["sha256"],
+    )
+    if curated is None:
+        add_source(db, src, "ingested")
+    # The curated source's own text (same sha256) supplies its quotes; stored once.
+    if not db.execute("SELECT 1 FROM documents WHERE source_id = ?", (sid,)).fetchone():
+        add_document(db, sid, "ingested", r["text"], r["passages"], r["sha256"])
+    add_ingested(
+        db,
+        {
+            "source_id": sid,
+            "path": path,
+            "sha256": r["sha256"],
+            "title": r["title"],
+            "last_updated": r["last_updated"],
+            "format": r["format"],
+            "version": version,
+            "supersedes": prev["source_id"] if prev else None,
+            "chars": len(r["text"]),
+            "mentions": r["mentions"],
+            "ingested_at": now,
+        },
+    )
+    if prev:
+        set_review_status(db, "superseded", now, pending_of=prev["source_id"])
+    items = []
+    known = 0
+    for a in r["assertions"]:
+        item = {**a, "source": sid, "as_of": r["last_updated"]}
+        same = published.known(db, item)
+        if same is not None:  # restates a published statement: marked, not new
+            item["known"] = same
+            known += 1
+        items.append((f"{a['id']}-{sid[-8:]}", item))
+    queue_assertions(db, sid, items, now)
+    bump_generation(db)
     return {
         "file": r["file"],
         "status": "new_version" if prev else "added",
@@ -210,20 +264,14 @@ def _results(
             yield process_batch(b, spec, max_bytes, known)
         return
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, as_completed
     except ImportError:
         raise InvalidInput(
             "--workers", "parallel ingest needs Dask: pip install 'smanav[dask]'"
         ) from None
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,  # shutdown chatter; task errors come back as results
-        )
+        cluster = _local_cluster(spec, workers)
         client = Client(cluster)  # type: ignore[no-untyped-call]
     else:
         check_scheduler(scheduler)
@@ -261,6 +309,30 @@ def _results(
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
+            gc.unfreeze()
+
+
+def _local_cluster(spec: Any, workers: int) -> Any:
+    """Local worker processes forked from this one once it holds the compiled lexicon,
+    so they share its pages instead of each building its own (Dask's default, spawn,
+    started fresh interpreters: 245 MB each). ``gc.freeze`` keeps the collector from
+    writing to the inherited objects, which would copy their pages."""
+    import dask
+    from dask.distributed import LocalCluster
+
+    from .extract import lexicon
+
+    lexicon(spec)
+    gc.collect()
+    gc.freeze()
+    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+        return LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,  # shutdown chatter; task errors come back as results
+        )
 
 
 def check_scheduler(address: str, timeout: float | None = None) -> None:
@@ -377,13 +449,12 @@ def ingest_paths(
         spec = LexiconSpec.from_kb(KnowledgeBase.from_store(store))
         known = frozenset(r[0] for r in store.conn.execute("SELECT sha256 FROM ingest_documents"))
         size = batch_size or max(1, min(64, len(files) // (max(workers, 1) * 4) or 1))
-        done = 0
+        published = Published()
         for batch in _results(_batches(files, size), spec, max_bytes, known, workers, scheduler):
-            for r in batch:
-                docs.append(store_result(store, r) if r["status"] == "read" else r)
-                done += 1
+            for r in store_batch(store, batch, published):
+                docs.append(r)
                 if progress is not None:
-                    progress(done, len(files), r["file"])
+                    progress(len(docs), len(files), r["file"])
     order = {f: i for i, f in enumerate(files)}
     docs.sort(key=lambda d: order.get(d["file"], 0))
     count = {
