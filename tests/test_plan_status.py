@@ -79,8 +79,7 @@ def test_a_plan_saved_with_the_old_names_renders_as_a_new_one(plan: dict[str, An
 
 def test_fhir_and_cds_say_the_new_names(plan: dict[str, Any], kb: KnowledgeBase) -> None:
     pytest.importorskip("fhir.resources")
-    from smanav.fhir import care_plan
-    from smanav.web.routers.ehr import cards_from_plan
+    from smanav.fhir import cards_from_plan, care_plan
 
     cp = care_plan(plan)
     codes = {

@@ -651,7 +651,7 @@ def test_every_page_title_says_what_the_page_is(client: TestClient) -> None:
 
 def test_cds_cards_never_link_to_a_script_url(hostile_client: TestClient) -> None:
     """An ingested source's url reaches EHR cards only when it is http(s)."""
-    from smanav.web.routers.ehr import cards_from_plan
+    from smanav.fhir import cards_from_plan
 
     kb = hostile_client.app.state.kb.get()  # type: ignore[attr-defined]
     option = {

@@ -22,31 +22,16 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from .._version import __version__
-from .body import MAX_INT_DIGITS, MAX_JSON_DEPTH, check_json
-from .deps import KBHolder, get_kb, json_object
-from .errors import error_body, error_response, install_handlers
-from .middleware import BODY_TIMEOUT, MAX_BODY_BYTES, BodyGuard, Faults, SecurityHeaders
+from .deps import KBHolder
+from .errors import install_handlers
+from .middleware import MAX_BODY_BYTES, BodyGuard, Faults, SecurityHeaders
 from .openapi import describe
 from .pdfpool import PdfPool
 from .routers import api, docs, ehr, pages
 from .routers.docs import swagger_dir
 from .templating import STATIC_DIR
 
-# Re-exported: code written before the split imported these from here.
-__all__ = [
-    "BODY_TIMEOUT",
-    "MAX_BODY_BYTES",
-    "MAX_INT_DIGITS",
-    "MAX_JSON_DEPTH",
-    "KBHolder",
-    "SmanavApp",
-    "check_json",
-    "create_app",
-    "error_body",
-    "error_response",
-    "get_kb",
-    "json_object",
-]
+__all__ = ["SmanavApp", "create_app"]
 
 
 class SmanavApp(FastAPI):

@@ -16,21 +16,15 @@ from fastapi.responses import Response
 from ...fhir import (
     DISCOVERY,
     SERVICE_ID,
-    cards_from_plan,
     care_plan_from_fhir,
-    check_id,
-    check_json,
     patient_view,
-    profile_from_fhir,
-    read_fhir,
 )
 from ...fhir.codes import PROFILE_CODES
 from ...settings import settings
 from ..deps import get_kb, json_object
 from ..templating import json_response
 
-# The library's names, still importable from here as before the move.
-__all__ = ["cards_from_plan", "check_id", "check_json", "profile_from_fhir", "read_fhir", "router"]
+__all__ = ["router"]
 
 FHIR_JSON = "application/fhir+json"
 
