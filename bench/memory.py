@@ -121,6 +121,26 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
     }
 
 
+def _save(path: Path, row: dict[str, Any]) -> None:
+    """Merge one size's row into the file: sizes and commands measured in other runs
+    stay (each command keeps the floor and load average of the run that measured it)."""
+    rows = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    old = next((r for r in rows if r["mb"] == row["mb"]), None)
+    if old is None:
+        rows.append(row)
+    else:
+        for k, v in old.items():  # commands kept from the older run keep its floor
+            if isinstance(v, dict) and k != "floor":
+                v.setdefault("floor_seconds", old["floor"]["seconds"])
+                v.setdefault("load", old.get("load_average"))
+        for k, v in row.items():
+            if isinstance(v, dict) and k != "floor":
+                v = {**v, "floor_seconds": row["floor"]["seconds"], "load": row["load_average"]}
+            old[k] = v
+    rows.sort(key=lambda r: r["mb"])
+    path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1,10")
@@ -177,7 +197,7 @@ def main() -> None:
             )
             shutil.rmtree(corpus, ignore_errors=True)
             if args.json:  # after each size: a long run interrupted keeps what it measured
-                args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+                _save(args.json, row)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

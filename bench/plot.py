@@ -88,7 +88,10 @@ def draw(rows: list[dict[str, Any]]) -> str:
     for name in SERIES:
         have = [r for r in rows if name in r]
         if have:
-            ratio[name] = [(r["mb"], r[name]["seconds"] / r["floor"]["seconds"]) for r in have]
+            ratio[name] = [
+                (r["mb"], r[name]["seconds"] / r[name].get("floor_seconds", r["floor"]["seconds"]))
+                for r in have
+            ]
             memory[name] = [(r["mb"], r[name].get("peak_pss_mb", r[name]["peak_mb"])) for r in have]
         if name in BEFORE:
             old = sorted(BEFORE[name].items())

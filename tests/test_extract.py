@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smanav.documents import read_document
 from smanav.extract import extract_paths, extract_text
@@ -163,3 +165,26 @@ def test_extract_command_json_and_bad_files(
     assert res.code == 0
     assert "Glycopyrrolate may help with Drooling [hedged]" in res.stdout
     assert "no medical advice" in res.stdout
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=8))
+def test_match_forms_keep_offsets_and_agree_with_the_reference(names: list[str]) -> None:
+    """Lexicon keys and the text they are matched in come from one blanking rule; the
+    fast paths (ASCII translate, one pass over many names) must not change a single key,
+    or a name would silently stop being found."""
+    import re
+
+    from smanav.extract.lexicon import key_of, keys_of, match_form
+
+    def reference(text: str) -> str:
+        low = text.lower()
+        if len(low) != len(text):
+            low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        return re.sub(r"[\W_]", " ", low)
+
+    for name in names:
+        assert match_form(name) == reference(name)
+        assert len(match_form(name)) == len(name)
+    assert keys_of(names) == [" ".join(reference(n).split()) for n in names]
+    assert keys_of(names) == [key_of(n) for n in names]

@@ -359,3 +359,67 @@ def test_a_scheduler_that_is_not_dask_is_named(
     assert "--scheduler" in res.stderr and address in res.stderr
     assert "not a Dask scheduler" in res.stderr
     assert "Traceback" not in res.stderr + res.stdout and "MemoryError" not in res.stderr
+
+
+def test_json_output_is_streamed_in_the_one_document_format(
+    cli: Callable[..., Any], fresh_db: Path, tmp_path: Path
+) -> None:
+    """--json writes each document as it is stored; what arrives is still the one JSON
+    document, formatted exactly as before, in input order, with the bad file named."""
+    folder = _copy(tmp_path, "approval.html", "hedged_links.md", "side_effects.txt")
+    (folder / "b_empty.txt").write_bytes(b"")
+    res = cli("ingest", str(folder), "--json", db=fresh_db)
+    assert res.code == 2  # one file refused
+    body = json.loads(res.stdout)
+    assert res.stdout == json.dumps(body, ensure_ascii=False, indent=2, default=str) + "\n"
+    assert list(body) == [
+        "db", "documents", "added", "new_version", "unchanged", "error", "queued", "known",
+        "disclaimer",
+    ]  # fmt: skip
+    names = [Path(d["file"]).name for d in body["documents"]]
+    assert names == sorted(names) == ["approval.html", "b_empty.txt", "hedged_links.md",
+                                      "side_effects.txt"]  # fmt: skip
+    assert (body["added"], body["error"]) == (3, 1)
+    assert body["queued"] == sum(d.get("queued", 0) for d in body["documents"]) > 0
+    again = json.loads(cli("ingest", str(folder / "approval.html"), "--json", db=fresh_db).stdout)
+    assert [d["status"] for d in again["documents"]] == ["unchanged"]
+
+
+def test_on_document_hands_over_each_document_and_keeps_none(
+    fresh_db: Path, tmp_path: Path
+) -> None:
+    folder = _copy(tmp_path, "approval.html", "glued_brands.txt", "hedged_links.md")
+    seen: list[dict[str, Any]] = []
+    result = ingest_paths([folder], fresh_db, on_document=seen.append, batch_size=1)
+    assert "documents" not in result
+    assert [Path(d["file"]).name for d in seen] == [
+        "approval.html", "glued_brands.txt", "hedged_links.md"
+    ]  # fmt: skip
+    assert result["added"] == 3 and result["queued"] == sum(d["queued"] for d in seen)
+
+
+_PROCESS_BATCH = smanav.ingest.process_batch
+
+
+def _first_batch_slow(batch: list[str], *args: Any) -> list[dict[str, Any]]:
+    import time
+
+    if Path(batch[0]).name.startswith("a_"):
+        time.sleep(2)  # the other worker finishes every later batch first
+    return _PROCESS_BATCH(batch, *args)
+
+
+def test_dask_results_come_back_in_input_order_when_a_batch_is_slow(
+    fresh_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _copy(tmp_path, "glued_brands.txt", "side_effects.txt", "hedged_links.md")
+    (folder / "a_first.txt").write_text("Baclofen may ease spasticity.\n", encoding="utf-8")
+    monkeypatch.setattr(smanav.ingest, "process_batch", _first_batch_slow)
+    seen: list[str] = []
+    result = ingest_paths(
+        [folder], fresh_db, workers=2, batch_size=1, on_document=lambda d: seen.append(d["file"])
+    )
+    assert [Path(f).name for f in seen] == [
+        "a_first.txt", "glued_brands.txt", "hedged_links.md", "side_effects.txt"
+    ]  # fmt: skip
+    assert result["added"] == 4

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import itertools
 import logging
 import os
 import re
@@ -294,17 +293,39 @@ def _results(
         def submit(batch: list[str]) -> Any:
             return client.submit(process_batch, batch, spec_f, max_bytes, known, pure=False)
 
-        first = [submit(b) for b in itertools.islice(todo, 2 * threads)]
+        # Results are handed on in input order (a caller may stream them), while a batch
+        # that finishes early frees its worker at once: finished batches wait in `done`.
+        # In flight plus waiting stays under 3 batches a thread, so memory stays flat.
+        order: dict[Any, int] = {}
+        done: dict[int, list[dict[str, Any]]] = {}
+        sent = 0
+
+        def send() -> Any:
+            nonlocal sent
+            batch = next(todo, None)
+            if batch is None:
+                return None
+            fut = submit(batch)
+            order[fut.key] = sent
+            sent += 1
+            return fut
+
+        first = [f for f in (send() for _ in range(2 * threads)) if f is not None]
         running = as_completed(first)  # type: ignore[no-untyped-call]
         del first
+        nxt_out = 0
         for fut in running:
-            result = fut.result()
+            done[order.pop(fut.key)] = fut.result()
             fut.release()
-            nxt = next(todo, None)
-            if nxt is not None:
-                running.add(submit(nxt))  # type: ignore[no-untyped-call]
-            yield result
-            del result
+            del fut
+            while nxt_out in done:
+                yield done.pop(nxt_out)
+                nxt_out += 1
+            while len(order) < 2 * threads and len(order) + len(done) < 3 * threads:
+                new = send()
+                if new is None:
+                    break
+                running.add(new)  # type: ignore[no-untyped-call]
     finally:
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
@@ -421,8 +442,13 @@ def ingest_paths(
     max_bytes: int | None = None,
     batch_size: int | None = None,
     progress: Progress | None = None,
+    on_document: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Ingest files and folders: store each new document version and queue its assertions."""
+    """Ingest files and folders: store each new document version and queue its assertions.
+
+    Documents come back in input order under "documents"; with `on_document` each is
+    handed to it as soon as it is stored and none is kept, so memory does not grow
+    with the corpus (the command line streams its output this way)."""
     from .extract import LexiconSpec
     from .kb import KnowledgeBase
     from .settings import default_db_path
@@ -444,28 +470,28 @@ def ingest_paths(
             "PATH", "no files given (folders are searched for .txt, .md, .html, .pdf)"
         )
     db = Path(db_path) if db_path is not None else default_db_path()
+    keep = on_document is None
     docs: list[dict[str, Any]] = []
+    count = dict.fromkeys(("added", "new_version", "unchanged", "error", "queued", "known"), 0)
     with open_store(db) as store:
         spec = LexiconSpec.from_kb(KnowledgeBase.from_store(store))
         known = frozenset(r[0] for r in store.conn.execute("SELECT sha256 FROM ingest_documents"))
         size = batch_size or max(1, min(64, len(files) // (max(workers, 1) * 4) or 1))
         published = Published()
+        n = 0
         for batch in _results(_batches(files, size), spec, max_bytes, known, workers, scheduler):
             for r in store_batch(store, batch, published):
-                docs.append(r)
+                n += 1
+                count[r["status"]] += 1
+                count["queued"] += r.get("queued", 0)
+                count["known"] += r.get("known", 0)
+                if keep:
+                    docs.append(r)
+                else:
+                    on_document(r)  # type: ignore[misc]
                 if progress is not None:
-                    progress(len(docs), len(files), r["file"])
-    order = {f: i for i, f in enumerate(files)}
-    docs.sort(key=lambda d: order.get(d["file"], 0))
-    count = {
-        k: sum(d["status"] == k for d in docs)
-        for k in ("added", "new_version", "unchanged", "error")
-    }
-    return {
-        "db": str(db),
-        "documents": docs,
-        **count,
-        "queued": sum(d.get("queued", 0) for d in docs),
-        "known": sum(d.get("known", 0) for d in docs),
-        "disclaimer": DISCLAIMER,
-    }
+                    progress(n, len(files), r["file"])
+    out: dict[str, Any] = {"db": str(db)}
+    if keep:
+        out["documents"] = docs
+    return {**out, **count, "disclaimer": DISCLAIMER}

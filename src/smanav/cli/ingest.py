@@ -77,6 +77,7 @@ def ingest(
     from ..settings import default_db_path
 
     show = not as_json and sys.stderr.isatty()
+    stream = _IngestJson() if as_json else _IngestText()
     with Progress(
         TextColumn("[bold]Ingesting"),
         BarColumn(),
@@ -99,6 +100,7 @@ def ingest(
             max_bytes=max_bytes,
             batch_size=batch_size,
             progress=tick,
+            on_document=stream.document,
         )
     from ..search.retrieve import dense_mode
 
@@ -106,24 +108,32 @@ def ingest(
         from .browse import embed_vectors
 
         result["embedded"] = embed_vectors(Path(result["db"]), show)
-    if as_json:
-        emit_json(result)
-    else:
-        for d in result["documents"]:
-            if d["status"] == "error":
-                err.print(f"[bold red]Error:[/] {escape(d['file'])}: {escape(d['message'])}")
-            elif d["status"] == "unchanged":
-                out.print(f"[dim]unchanged[/]  {escape(d['file'])}")
-            else:
-                label = "new version" if d["status"] == "new_version" else "added"
-                same = " (the curated source of that name)" if d.get("curated_source") else ""
-                known = f", {d['known']} already known" if d.get("known") else ""
-                out.print(
-                    f"[green]{label}[/]  {escape(d['file'])} → [bold]{d['source']}[/]{same} "
-                    f"(v{d['version']}, {d['mentions']} mentions, {d['queued']} to review{known})"
-                )
-                for w in d.get("warnings", []):
-                    _warn(d["file"], w)
+    stream.close(result)
+    if result["error"]:
+        raise typer.Exit(2)
+
+
+class _IngestText:
+    """One line per document as soon as it is stored (a long ingest shows its work and
+    keeps nothing), then the totals."""
+
+    def document(self, d: dict[str, Any]) -> None:
+        if d["status"] == "error":
+            err.print(f"[bold red]Error:[/] {escape(d['file'])}: {escape(d['message'])}")
+        elif d["status"] == "unchanged":
+            out.print(f"[dim]unchanged[/]  {escape(d['file'])}")
+        else:
+            label = "new version" if d["status"] == "new_version" else "added"
+            same = " (the curated source of that name)" if d.get("curated_source") else ""
+            known = f", {d['known']} already known" if d.get("known") else ""
+            out.print(
+                f"[green]{label}[/]  {escape(d['file'])} → [bold]{d['source']}[/]{same} "
+                f"(v{d['version']}, {d['mentions']} mentions, {d['queued']} to review{known})"
+            )
+            for w in d.get("warnings", []):
+                _warn(d["file"], w)
+
+    def close(self, result: dict[str, Any]) -> None:
         out.print(
             f"{result['added']} added, {result['new_version']} new versions, "
             f"{result['unchanged']} unchanged, {result['error']} rejected; "
@@ -131,8 +141,35 @@ def ingest(
             "known (see `smanav review`)."
         )
         disclaimer()
-    if result["error"]:
-        raise typer.Exit(2)
+
+
+class _IngestJson:
+    """The --json document `emit_json` would write for the whole result, byte for byte,
+    written one document at a time. Nothing is printed before the first document is
+    stored, so input refused up front leaves stdout empty."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def document(self, d: dict[str, Any]) -> None:
+        from ..settings import default_db_path
+
+        if not self.count:
+            db = json.dumps(str(Path(state.db or default_db_path())), ensure_ascii=False)
+            sys.stdout.write('{\n  "db": ' + db + ',\n  "documents": [\n    ')
+        else:
+            sys.stdout.write(",\n    ")
+        sys.stdout.write(_dump(d, 4))
+        sys.stdout.flush()
+        self.count += 1
+
+    def close(self, result: dict[str, Any]) -> None:
+        tail = {k: v for k, v in result.items() if k not in ("db", "documents")}
+        if not self.count:
+            emit_json({"db": result["db"], "documents": [], **tail})
+            return
+        body = _dump(tail, 0)
+        sys.stdout.write("\n  ],\n" + body[2:] + "\n")
 
 
 @app.command()

@@ -38,16 +38,36 @@ __all__ = ["Entry", "Lexicon", "LexiconSpec", "english_words", "match_form", "ru
 SKIPPED_KINDS = frozenset({"care_domain"})
 
 
+_NOT_WORD = re.compile(r"[\W_]")
+#: ASCII fast path of `_NOT_WORD`: every ASCII character that is not a letter or digit.
+_ASCII_BLANK = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+
+
 def match_form(text: str) -> str:
     """Lower case, punctuation blanked, same length as `text` (offsets carry over)."""
+    if text.isascii():  # most text: translate is ~5x faster than the regex
+        return text.lower().translate(_ASCII_BLANK)
     low = text.lower()
     if len(low) != len(text):  # a few characters (İ) grow when lower-cased
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    return re.sub(r"[\W_]", " ", low)
+    return _NOT_WORD.sub(" ", low)
 
 
 def key_of(name: str) -> str:
     return " ".join(match_form(name).split())
+
+
+def keys_of(names: list[str]) -> list[str]:
+    """`key_of` of many names in one pass: match_form keeps lengths, so one call on the
+    joined text slices back into each name's form (~4x faster for the drug dictionary)."""
+    form = match_form("\n".join(names))
+    out: list[str] = []
+    start = 0
+    for name in names:
+        end = start + len(name)
+        out.append(" ".join(form[start:end].split()))
+        start = end + 1
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -123,6 +143,21 @@ def drug_dictionary() -> dict[str, tuple[str, bool, str | None, bool]]:
     except OSError:
         pass  # a read-only home still works, only slower
     return out
+
+
+#: Automaton values pack an entry index and the matched key's length in one 32-bit int.
+KEY_LEN_BITS = 10
+KEY_LEN_LIMIT = 1 << KEY_LEN_BITS  # no name is 1,022 characters long
+
+
+def pack(idx: int, klen: int) -> int:
+    return (idx << KEY_LEN_BITS) | klen
+
+
+def unpack(value: int) -> tuple[int, int]:
+    """(entry index, key length with its two spaces); the index is negative for a
+    grammar head that is no lexicon key."""
+    return value >> KEY_LEN_BITS, value & (KEY_LEN_LIMIT - 1)
 
 
 @dataclass(frozen=True)
@@ -206,8 +241,8 @@ class Lexicon:
         lex = cls(spec)
         best: dict[str, int] = {}
 
-        def add(surface: str, entry: Entry) -> None:
-            key = key_of(surface)
+        def add(surface: str, entry: Entry, key: str | None = None) -> None:
+            key = key_of(surface) if key is None else key
             if len(key) < 2:
                 return
             prev = best.get(key)
@@ -229,22 +264,37 @@ class Lexicon:
         for surface, entry in vocabulary_entries(by_id):
             add(surface, entry)
         if drugs:
-            for variant, (generic, _brand, dbid, medicine) in drug_dictionary().items():
-                key = key_of(variant)
+            dictionary = drug_dictionary()
+            variants = list(dictionary)
+            # Entries repeat across a generic's variants: make each once.
+            known_as: dict[str, Entry] = {}
+            new_as: dict[tuple[str, str | None, bool], Entry] = {}
+            for variant, key in zip(variants, keys_of(variants), strict=True):
                 if len(key) < 4 or key in words or key in ambiguous or not key[0].isalpha():
                     continue
+                generic, _brand, dbid, medicine = dictionary[variant]
                 cid = known.get(key) or known.get(generic_key(generic))
                 if cid is not None and cid in by_id:  # more names for a known concept
-                    kb_entry = by_id[cid]
-                    add(variant, Entry(cid, kb_entry.name, kb_entry.kind, kb_entry.codes, False, 3))
+                    e = known_as.get(cid)
+                    if e is None:
+                        kb_entry = by_id[cid]
+                        e = Entry(cid, kb_entry.name, kb_entry.kind, kb_entry.codes, False, 3)
+                        known_as[cid] = e
+                    add(variant, e, key)
                     continue
-                codes = (("DrugBank", dbid, "unverified"),) if dbid else ()
-                kind = "drug_class" if "agents" in generic.lower() else "drug"
-                e = Entry(new_slug(generic), generic.capitalize(), kind, codes, True, 3)
-                add(variant, e if medicine else replace(e, context_only=True))
+                e = new_as.get((generic, dbid, medicine))
+                if e is None:
+                    codes = (("DrugBank", dbid, "unverified"),) if dbid else ()
+                    kind = "drug_class" if "agents" in generic.lower() else "drug"
+                    e = Entry(new_slug(generic), generic.capitalize(), kind, codes, True, 3)
+                    e = new_as[(generic, dbid, medicine)] = (
+                        e if medicine else replace(e, context_only=True)
+                    )
+                add(variant, e, key)
         if hpo:
             extra = r.get("extra_names") or {}
             hpo_known = {code[1]: e for _s, e in spec.entries for code in e.codes}
+            per_term: list[tuple[Entry, list[str]]] = []
             for hid, term in hpo_terms().items():
                 linked = hpo_known.get(hid)
                 codes = (("HPO", hid, "verified"),)
@@ -253,17 +303,23 @@ class Lexicon:
                     if linked
                     else Entry(slug(term["name"]), term["name"], "symptom", codes, True, 4)
                 )
-                for n in {term["name"], *term["synonyms"], *extra.get(hid, [])}:
-                    key = key_of(n)
+                term_names = {term["name"], *term["synonyms"], *extra.get(hid, [])}
+                per_term.append((entry, list(term_names)))
+            hpo_keys = iter(keys_of([n for _e, names in per_term for n in names]))
+            for entry, names in per_term:
+                for n, key in zip(names, hpo_keys, strict=False):  # names first: stops there
                     if len(key) > 3 and key not in ambiguous:
-                        add(n, entry)
+                        add(n, entry, key)
         for name in vocabulary()["context_only"]:
             idx = best.get(key_of(name))
             if idx is not None:
                 lex.entries[idx] = replace(lex.entries[idx], context_only=True)
-        auto = ahocorasick.Automaton()
+        # Values are C integers, not Python objects: matching then never writes to the
+        # automaton's memory (no reference counts), so forked Dask workers keep sharing it.
+        auto = ahocorasick.Automaton(ahocorasick.STORE_INTS)
         for key, idx in best.items():
-            auto.add_word(f" {key} ", (len(key) + 2, idx))
+            if len(key) + 2 < KEY_LEN_LIMIT:
+                auto.add_word(f" {key} ", pack(idx, len(key) + 2))
         # Grammar heads ride on the same pass: a lexicon key that is a head is marked,
         # any other head is a key of its own with a negative index (no entry).
         for head in grammar().by_head:
@@ -272,7 +328,7 @@ class Lexicon:
                 lex.head_of[idx] = head
             elif " " not in head:
                 lex.pure_heads.append(head)
-                auto.add_word(f" {head} ", (len(head) + 2, -len(lex.pure_heads)))
+                auto.add_word(f" {head} ", pack(-len(lex.pure_heads), len(head) + 2))
         auto.make_automaton()
         lex.automaton = auto
         lex.known_entries = by_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexicon import Entry, Lexicon, key_of, slug
+from .lexicon import Entry, Lexicon, key_of, slug, unpack
 from .vocabulary import KIND_AS, context_cues, functional_groups, grammar
 
 __all__ = ["Mention", "find_mentions"]
@@ -117,7 +117,8 @@ def find_mentions(lex: Lexicon, text: str) -> list[Mention]:
     form = f" {match_form(text)} "
     hits: list[tuple[int, int, Entry]] = []
     heads: list[tuple[int, int, str]] = []  # in `form` offsets, for the grammar
-    for last, (klen, idx) in lex.automaton.iter(form):
+    for last, value in lex.automaton.iter(form):
+        idx, klen = unpack(value)
         start = last - klen + 1
         end = start + klen - 2
         if idx < 0 or idx in lex.head_of:
