@@ -108,14 +108,16 @@ class Published:
     def __init__(self) -> None:
         self._version: int | None = None
         self._curated: dict[str, str] | None = None
-        self._statements: dict[tuple[str, str, str | None], list[Any]] = {}
+        #: Published statements by (subject, predicate, object): JSON until first asked
+        #: for. Keyed by what is published, not by what documents say, so it does not
+        #: grow with the corpus (a cache of every extracted triple grew ~20 MB at 50 MB).
+        self._statements: dict[tuple[str, str, str | None], list[Any]] | None = None
 
     def refresh(self, db: sqlite3.Connection) -> None:
         """Call at the start of each transaction."""
         version = int(db.execute("PRAGMA data_version").fetchone()[0])
         if version != self._version:
-            self._version, self._curated = version, None
-            self._statements.clear()
+            self._version, self._curated, self._statements = version, None, None
 
     def curated_source(self, db: sqlite3.Connection, sha: str) -> str | None:
         """The curated source whose text has this sha256: the document is that source."""
@@ -132,18 +134,18 @@ class Published:
         from .models import Assertion
         from .review import known_statement
 
-        key = (item["subject"], item["predicate"], item["object"])
-        rows = self._statements.get(key)
-        if rows is None:
-            rows = self._statements[key] = [
-                Assertion.model_validate_json(r[0])
-                for r in db.execute(
-                    "SELECT json FROM assertions WHERE subject = ? AND predicate = ? "
-                    "AND object IS ? AND status IN ('curated', 'accepted') "
-                    "ORDER BY status = 'accepted', id",
-                    key,
-                )
-            ]
+        if self._statements is None:
+            self._statements = {}
+            for subj, pred, obj, raw in db.execute(
+                "SELECT subject, predicate, object, json FROM assertions "
+                "WHERE status IN ('curated', 'accepted') ORDER BY status = 'accepted', id"
+            ):
+                self._statements.setdefault((subj, pred, obj), []).append(raw)
+        rows = self._statements.get((item["subject"], item["predicate"], item["object"]))
+        if not rows:
+            return None
+        if isinstance(rows[0], str):  # parsed once, on the first document that needs it
+            rows[:] = [Assertion.model_validate_json(r) for r in rows]
         return known_statement(item, rows)
 
 
@@ -476,7 +478,11 @@ def ingest_paths(
     with open_store(db) as store:
         spec = LexiconSpec.from_kb(KnowledgeBase.from_store(store))
         known = frozenset(r[0] for r in store.conn.execute("SELECT sha256 FROM ingest_documents"))
-        size = batch_size or max(1, min(64, len(files) // (max(workers, 1) * 4) or 1))
+        # Dask batches of 16: results in flight (3 batches a worker) and each worker's
+        # transient memory stay small (measured at 10 MB: 64 → 369 MB PSS, 16 → 334 MB,
+        # 10% slower). In this process a batch is a transaction: fewer, larger commits.
+        cap = 16 if workers or scheduler else 64
+        size = batch_size or max(1, min(cap, len(files) // (max(workers, 1) * 4) or 1))
         published = Published()
         n = 0
         for batch in _results(_batches(files, size), spec, max_bytes, known, workers, scheduler):
