@@ -93,6 +93,8 @@ def test_a_database_of_the_schema_before_migrations_is_upgraded_in_place(worked:
     with conn:
         conn.execute("DROP TABLE migrations")
         conn.execute("DROP INDEX review_queue_status")
+        conn.execute("DROP TABLE passage_vectors")
+        conn.execute("DROP TABLE concept_vectors")
     # What is left is exactly what main's code made: its checked-in DDL.
     assert _schema(conn) == _before_migrations()
     before = _user_rows(conn)
@@ -164,3 +166,46 @@ def test_a_review_status_names_exactly_one_target(worked: Path) -> None:
         set_review_status(store.conn, "rejected", "2026-01-01")
     with Store(worked) as store, pytest.raises(ValueError, match="exactly one"):
         set_review_status(store.conn, "rejected", "2026-01-01", item="x", pending_of="y")
+
+
+def test_vectors_stored_before_their_migration_are_kept(worked: Path) -> None:
+    """Dense search used to make its own tables: a file with 0001-0005 recorded and
+    vectors in those tables gets 0006 recorded and loses no vector; one without the
+    tables gets them."""
+    conn = sqlite3.connect(worked)
+    with conn:
+        conn.execute("DELETE FROM migrations WHERE name = '0006_vectors'")
+        conn.execute("INSERT INTO passage_vectors VALUES (1, x'0102')")
+        conn.execute("INSERT INTO concept_vectors VALUES ('baclofen', 'abc', x'03')")
+    conn.close()
+    with open_store(worked):
+        pass
+    conn = sqlite3.connect(worked)
+    try:
+        assert "0006_vectors" in [r[0] for r in conn.execute("SELECT name FROM migrations")]
+        assert conn.execute("SELECT * FROM passage_vectors").fetchall() == [(1, b"\x01\x02")]
+        assert conn.execute("SELECT * FROM concept_vectors").fetchall() == [
+            ("baclofen", "abc", b"\x03")
+        ]
+        with conn:
+            conn.execute("DELETE FROM migrations WHERE name = '0006_vectors'")
+            conn.execute("DROP TABLE passage_vectors")
+            conn.execute("DROP TABLE concept_vectors")
+    finally:
+        conn.close()
+    with open_store(worked):
+        pass
+    conn = sqlite3.connect(worked)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert {"passage_vectors", "concept_vectors"} <= tables
+    finally:
+        conn.close()
+
+
+def test_unknown_vector_drops_are_refused(worked: Path) -> None:
+    from smanav.store import Store
+    from smanav.tables import drop_vectors
+
+    with Store(worked) as store, pytest.raises(ValueError, match="not all, gone or curated"):
+        drop_vectors(store.conn, "some")

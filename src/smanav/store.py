@@ -26,6 +26,7 @@ from .tables import (
     add_document,
     add_hpo_term,
     add_source,
+    drop_vectors,
     fill_hpo_keys,
     migrate,
     set_meta,
@@ -379,12 +380,7 @@ def build(
             ]
     with Store(path) as store, store.atomic() as db, _translated(path):
         migrate(db)
-        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'passage_vectors'").fetchone():
-            # Rebuilt passages may take the same rowids: their old vectors must go first.
-            db.execute(
-                "DELETE FROM passage_vectors WHERE rowid IN "
-                "(SELECT rowid FROM passage_fts WHERE origin = 'curated')"
-            )
+        drop_vectors(db, "curated")  # rebuilt passages may take the same rowids
         for table in CURATED_TABLES:
             db.execute(f"DELETE FROM {table} WHERE origin = 'curated'")
         db.execute("DELETE FROM hpo_terms")

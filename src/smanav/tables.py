@@ -32,7 +32,10 @@ __all__ = [
     "add_passages",
     "add_search_entry",
     "add_source",
+    "add_concept_vectors",
+    "add_passage_vectors",
     "applied_migrations",
+    "drop_vectors",
     "migrate",
     "queue_assertions",
     "set_meta",
@@ -77,6 +80,15 @@ CREATE TABLE IF NOT EXISTS review_queue (
     predicate TEXT NOT NULL, object TEXT, json TEXT NOT NULL, created_at TEXT NOT NULL,
     decided_at TEXT);
 CREATE INDEX IF NOT EXISTS review_queue_source ON review_queue(source_id, status);
+"""
+
+
+#: Sentence-embedding vectors (float16 blobs) of passages, by passage_fts rowid, and of
+#: concepts with the digest of the text they were computed from.
+VECTORS_DDL = """
+CREATE TABLE IF NOT EXISTS passage_vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS concept_vectors (
+    concept_id TEXT PRIMARY KEY, sha TEXT NOT NULL, vec BLOB NOT NULL);
 """
 
 
@@ -129,6 +141,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         "0005_review_queue_status",
         _script("CREATE INDEX IF NOT EXISTS review_queue_status ON review_queue(status)"),
     ),
+    # Dense vectors, once made on first use by search/dense.py (hence IF NOT EXISTS).
+    Migration("0006_vectors", _script(VECTORS_DDL)),
 )
 
 #: Each step once, with the smanav that ran it. No clock: a build is byte-for-byte
@@ -316,3 +330,31 @@ def set_review_status(
         db.execute(
             "UPDATE review_queue SET status = ?, decided_at = ? WHERE id = ?", (status, now, item)
         )
+
+
+def add_passage_vectors(db: sqlite3.Connection, rows: Iterable[tuple[int, bytes]]) -> None:
+    """Passage vectors by passage_fts rowid (replacing a passage's earlier vector)."""
+    db.executemany("INSERT OR REPLACE INTO passage_vectors VALUES (?, ?)", rows)
+
+
+def add_concept_vectors(db: sqlite3.Connection, rows: Iterable[tuple[str, str, bytes]]) -> None:
+    """(concept id, digest of the text embedded, vector): replaced when the text changes."""
+    db.executemany("INSERT OR REPLACE INTO concept_vectors VALUES (?, ?, ?)", rows)
+
+
+def drop_vectors(db: sqlite3.Connection, which: str) -> None:
+    """Vectors that no longer fit their rows. `which`: "all" (another model made them),
+    "gone" (their passage was deleted) or "curated" (a rebuild replaces the curated
+    passages, whose rowids new passages may take)."""
+    if which == "all":
+        db.execute("DELETE FROM passage_vectors")
+        db.execute("DELETE FROM concept_vectors")
+    elif which == "gone":
+        db.execute("DELETE FROM passage_vectors WHERE rowid NOT IN (SELECT rowid FROM passage_fts)")
+    elif which == "curated":
+        db.execute(
+            "DELETE FROM passage_vectors WHERE rowid IN "
+            "(SELECT rowid FROM passage_fts WHERE origin = 'curated')"
+        )
+    else:
+        raise ValueError(f"drop_vectors: {which!r} is not all, gone or curated")

