@@ -423,3 +423,36 @@ def test_dask_results_come_back_in_input_order_when_a_batch_is_slow(
         "a_first.txt", "glued_brands.txt", "hedged_links.md", "side_effects.txt"
     ]  # fmt: skip
     assert result["added"] == 4
+
+
+def _batch_noting_pid(batch: list[str], *args: Any) -> list[dict[str, Any]]:
+    import os
+
+    with open(os.environ["SMANAV_TEST_PIDS"], "a", encoding="utf-8") as fh:
+        fh.write(f"{os.getpid()}\n")
+    return _PROCESS_BATCH(batch, *args)
+
+
+def test_local_workers_are_renewed_between_batches_without_losing_any(
+    fresh_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers are restarted (fresh forks, flat memory) after their share of batches:
+    every document is still stored once, in input order, as without restarts."""
+    folder = _copy(
+        tmp_path, "glued_brands.txt", "side_effects.txt", "hedged_links.md", "approval.html"
+    )
+    (folder / "a_first.txt").write_text("Baclofen may ease spasticity.\n", encoding="utf-8")
+    pids = tmp_path / "pids.txt"
+    monkeypatch.setenv("SMANAV_TEST_PIDS", str(pids))
+    monkeypatch.setattr(smanav.ingest, "process_batch", _batch_noting_pid)
+    monkeypatch.setattr(smanav.ingest, "RECYCLE_BATCHES", 1)
+    seen: list[str] = []
+    result = ingest_paths(
+        [folder], fresh_db, workers=2, batch_size=1, on_document=lambda d: seen.append(d["file"])
+    )
+    assert [Path(f).name for f in seen] == sorted(p.name for p in folder.iterdir())
+    assert result["added"] == 5 and result["error"] == 0
+    ran_in = pids.read_text(encoding="utf-8").split()
+    assert len(ran_in) == 5  # no batch ran twice
+    assert len(set(ran_in)) >= 3  # 5 batches, 2 a round: the workers were renewed
+    assert _count(fresh_db, "SELECT count(*) FROM ingest_documents") == 5
