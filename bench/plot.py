@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-#: bench/memory.py before issue 14's last part (README "Measured", 2 shared cores).
+#: bench/memory.py before issue 14's memory work (its first table, 2 shared cores).
 BEFORE: dict[str, dict[float, tuple[float, float]]] = {
     # command: {MB: (time / floor, peak RSS MB)}
     "ingest": {1: (19.6 / 1.1, 226), 10: (12.4, 232)},
     "ingest_w2": {1: (36.6 / 1.1, 579), 10: (9.0, 622)},
 }
 SERIES = {  # command: (label, colour)
+    "extract_json": ("extract --json", "#6a3d9a"),
     "extract_jsonl": ("extract --jsonl", "#1b6ca8"),
     "ingest": ("ingest", "#b35900"),
     "ingest_w2": ("ingest --workers 2", "#2e7d32"),
