@@ -12,6 +12,7 @@ rows are written through ``smanav.tables``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import logging
@@ -357,28 +358,32 @@ def _dask_results(
 
 def _restart_local_workers(client: Any) -> None:
     """Restart every local worker as a new fork of this process (see _local_cluster)."""
+    with _forking():
+        client.restart()
+
+
+@contextlib.contextmanager
+def _forking() -> Iterator[None]:
+    """Dask workers started inside are forks of this process. ``gc.freeze`` keeps the
+    collector from writing to the inherited objects, which would copy their pages."""
     import dask
 
     gc.collect()
     gc.freeze()
     with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
-        client.restart()
+        yield
 
 
 def _local_cluster(spec: Any, workers: int) -> Any:
     """Local worker processes forked from this one once it holds the compiled lexicon,
     so they share its pages instead of each building its own (Dask's default, spawn,
-    started fresh interpreters: 245 MB each). ``gc.freeze`` keeps the collector from
-    writing to the inherited objects, which would copy their pages."""
-    import dask
+    started fresh interpreters: 245 MB each)."""
     from dask.distributed import LocalCluster
 
     from .extract import lexicon
 
     lexicon(spec)
-    gc.collect()
-    gc.freeze()
-    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+    with _forking():
         return LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers,
             threads_per_worker=1,
@@ -502,8 +507,8 @@ def ingest_paths(
             "PATH", "no files given (folders are searched for .txt, .md, .html, .pdf)"
         )
     db = Path(db_path) if db_path is not None else default_db_path()
-    keep = on_document is None
     docs: list[dict[str, Any]] = []
+    emit = on_document or docs.append
     count = dict.fromkeys(("added", "new_version", "unchanged", "error", "queued", "known"), 0)
     with open_store(db) as store:
         spec = LexiconSpec.from_kb(KnowledgeBase.from_store(store))
@@ -521,13 +526,10 @@ def ingest_paths(
                 count[r["status"]] += 1
                 count["queued"] += r.get("queued", 0)
                 count["known"] += r.get("known", 0)
-                if keep:
-                    docs.append(r)
-                else:
-                    on_document(r)  # type: ignore[misc]
+                emit(r)
                 if progress is not None:
                     progress(n, len(files), r["file"])
     out: dict[str, Any] = {"db": str(db)}
-    if keep:
+    if on_document is None:
         out["documents"] = docs
     return {**out, **count, "disclaimer": DISCLAIMER}

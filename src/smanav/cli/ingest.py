@@ -77,7 +77,8 @@ def ingest(
     from ..settings import default_db_path
 
     show = not as_json and sys.stderr.isatty()
-    stream = _IngestJson() if as_json else _IngestText()
+    db = Path(state.db or default_db_path())
+    stream = _IngestJson(db) if as_json else _IngestText()
     with Progress(
         TextColumn("[bold]Ingesting"),
         BarColumn(),
@@ -94,7 +95,7 @@ def ingest(
 
         result = ingest_paths(
             paths,
-            state.db or default_db_path(),
+            db,
             workers=workers,
             scheduler=scheduler,
             max_bytes=max_bytes,
@@ -148,14 +149,13 @@ class _IngestJson:
     written one document at a time. Nothing is printed before the first document is
     stored, so input refused up front leaves stdout empty."""
 
-    def __init__(self) -> None:
+    def __init__(self, db: Path) -> None:
+        self.db = db
         self.count = 0
 
     def document(self, d: dict[str, Any]) -> None:
-        from ..settings import default_db_path
-
         if not self.count:
-            db = json.dumps(str(Path(state.db or default_db_path())), ensure_ascii=False)
+            db = json.dumps(str(self.db), ensure_ascii=False)
             sys.stdout.write('{\n  "db": ' + db + ',\n  "documents": [\n    ')
         else:
             sys.stdout.write(",\n    ")
